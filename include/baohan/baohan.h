@@ -1,0 +1,19 @@
+/* libbaohan: the Zhangzhou e-guarantee docking protocol (V2.3) as a library.
+ * Include this header for the whole public API. */
+#ifndef BAOHAN_H
+#define BAOHAN_H
+
+#include "buf.h"
+#include "clock.h"
+#include "codec.h"
+#include "error.h"
+#include "gm.h"
+#include "money.h"
+#include "msg.h"
+#include "schema.h"
+#include "seal.h"
+#include "sign.h"
+
+#define BAOHAN_VERSION "0.1.0"
+
+#endif

@@ -1,0 +1,442 @@
+/* Messages: flat, ordered fields with their wire text kept (see
+ * include/baohan/msg.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "baohan/codec.h"
+#include "baohan/msg.h"
+#include "json.h"
+#include "banned.h"
+
+/* No interface has more than about thirty fields. The cap bounds the
+ * quadratic duplicate-key check against a hostile megabyte of tiny keys. */
+#define MAX_FIELDS 512
+
+struct bh_msg {
+    bh_field *fields;
+    size_t count;
+    size_t cap;
+};
+
+bh_msg *bh_msg_new(void)
+{
+    return calloc(1, sizeof(bh_msg));
+}
+
+static void field_release(bh_field *f)
+{
+    free(f->key);
+    free(f->value);
+}
+
+void bh_msg_free(bh_msg *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->count; i++)
+        field_release(&m->fields[i]);
+    free(m->fields);
+    free(m);
+}
+
+size_t bh_msg_count(const bh_msg *m)
+{
+    return m->count;
+}
+
+const bh_field *bh_msg_at(const bh_msg *m, size_t i)
+{
+    return i < m->count ? &m->fields[i] : NULL;
+}
+
+static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (m->fields[i].key_len == key_len && memcmp(m->fields[i].key, key, key_len) == 0)
+            return &m->fields[i];
+    return NULL;
+}
+
+const bh_field *bh_msg_get(const bh_msg *m, const char *key)
+{
+    return find(m, key, strlen(key));
+}
+
+static int ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int equal_nocase(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++)
+        if (ascii_lower((unsigned char)*a) != ascii_lower((unsigned char)*b))
+            return 0;
+    return *a == *b;
+}
+
+const bh_field *bh_msg_get_nocase(const bh_msg *m, const char *key)
+{
+    for (size_t i = 0; i < m->count; i++)
+        if (equal_nocase(m->fields[i].key, key))
+            return &m->fields[i];
+    return NULL;
+}
+
+const char *bh_msg_text(const bh_msg *m, const char *key)
+{
+    const bh_field *f = bh_msg_get(m, key);
+    if (!f || (f->type != BH_JSTRING && f->type != BH_JNUMBER))
+        return NULL;
+    return f->value;
+}
+
+static char *memdup0(const char *s, size_t len)
+{
+    char *p = malloc(len + 1);
+    if (p) {
+        if (len)
+            memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+/* Appends a field, taking ownership of `key` and `value` (freed on failure). */
+static bh_err append_owned(bh_msg *m, char *key, size_t key_len, char *value, size_t value_len,
+                           bh_jtype type)
+{
+    if (m->count == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 32;
+        bh_field *fields = realloc(m->fields, cap * sizeof *fields);
+        if (!fields) {
+            free(key);
+            free(value);
+            return BH_ENOMEM;
+        }
+        m->fields = fields;
+        m->cap = cap;
+    }
+    m->fields[m->count++] = (bh_field){key, key_len, value, value_len, type};
+    return BH_OK;
+}
+
+/* Checks that `value` is acceptable text for a value of `type`. */
+static bh_err check_value(const char *value, size_t len, bh_jtype type)
+{
+    switch (type) {
+    case BH_JSTRING:
+        return bh_utf8_valid(value, len) && !memchr(value, '\0', len) ? BH_OK : BH_EUTF8;
+    case BH_JNUMBER:
+        return bh__json_is_number(value, len) ? BH_OK : BH_EJSON;
+    case BH_JTRUE:
+    case BH_JFALSE:
+    case BH_JNULL:
+        return BH_OK;
+    case BH_JOBJECT:
+    case BH_JARRAY: {
+        bh_msg *tmp = NULL;
+        bh_err err = BH_OK;
+        if (type == BH_JOBJECT) {
+            err = bh_msg_parse(value, len, len, BH_PARSE_ALLOW_NESTED, &tmp, NULL);
+            bh_msg_free(tmp);
+        } else {
+            bh__json j;
+            bh_buf text;
+            bh_jtype got;
+            bh_buf_init(&text, len);
+            err = bh__json_begin(&j, value, len, NULL, NULL);
+            if (!err)
+                err = bh__json_value(&j, &text, &got, BH_MSG_MAX_DEPTH, NULL);
+            if (!err)
+                err = bh__json_end(&j);
+            if (!err && got != BH_JARRAY)
+                err = BH_EJSON;
+            bh_buf_release(&text);
+        }
+        return err ? BH_EJSON : BH_OK;
+    }
+    }
+    return BH_EINVAL;
+}
+
+bh_err bh_msg_set(bh_msg *m, const char *key, const char *value, size_t len, bh_jtype type)
+{
+    static const char *const words[] = {[BH_JTRUE] = "true", [BH_JFALSE] = "false",
+                                        [BH_JNULL] = "null"};
+    if (type == BH_JTRUE || type == BH_JFALSE || type == BH_JNULL) {
+        value = words[type];
+        len = strlen(value);
+    }
+    size_t key_len = strlen(key);
+    if (key_len == 0 || !bh_utf8_valid(key, key_len))
+        return BH_EINVAL;
+    bh_err err = check_value(value, len, type);
+    if (err)
+        return err;
+    char *copy = memdup0(value, len);
+    if (!copy)
+        return BH_ENOMEM;
+    bh_field *f = find(m, key, key_len);
+    if (f) {
+        free(f->value);
+        f->value = copy;
+        f->value_len = len;
+        f->type = type;
+        return BH_OK;
+    }
+    if (m->count >= MAX_FIELDS) {
+        free(copy);
+        return BH_ETOOBIG;
+    }
+    char *key_copy = memdup0(key, key_len);
+    if (!key_copy) {
+        free(copy);
+        return BH_ENOMEM;
+    }
+    return append_owned(m, key_copy, key_len, copy, len, type);
+}
+
+bh_err bh_msg_set_str(bh_msg *m, const char *key, const char *value)
+{
+    return bh_msg_set(m, key, value, strlen(value), BH_JSTRING);
+}
+
+int bh_msg_remove(bh_msg *m, const char *key)
+{
+    bh_field *f = find(m, key, strlen(key));
+    if (!f)
+        return 0;
+    size_t i = (size_t)(f - m->fields);
+    field_release(f);
+    memmove(&m->fields[i], &m->fields[i + 1], (m->count - i - 1) * sizeof *f);
+    m->count--;
+    return 1;
+}
+
+bh_msg *bh_msg_dup(const bh_msg *m)
+{
+    bh_msg *copy = bh_msg_new();
+    if (!copy)
+        return NULL;
+    for (size_t i = 0; i < m->count; i++) {
+        const bh_field *f = &m->fields[i];
+        char *key = memdup0(f->key, f->key_len);
+        char *value = memdup0(f->value, f->value_len);
+        bh_err err = key && value ? append_owned(copy, key, f->key_len, value, f->value_len,
+                                                 f->type)
+                                  : BH_ENOMEM;
+        if (err) {
+            if (err == BH_ENOMEM && (!key || !value)) {
+                free(key);
+                free(value);
+            }
+            bh_msg_free(copy);
+            return NULL;
+        }
+    }
+    return copy;
+}
+
+/* Parses the members of the top-level object into `m`. */
+static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key, bh_buf *text)
+{
+    bh_err err;
+    if ((err = bh__json_expect(j, '{', "expected '{' (a request is a JSON object)")))
+        return err;
+    bh__json_skip_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        return bh__json_end(j);
+    }
+    for (;;) {
+        bh_jtype type;
+        bh__json_skip_ws(j);
+        if (j->p >= j->end || *j->p != '"')
+            return bh__json_syntax(j, "expected a string key");
+        if ((err = bh__json_value(j, key, &type, 0, NULL)))
+            return err;
+        if (key->len == 0)
+            return bh_diag_add(j->d, BH_EFORMAT, "", "a field name must not be empty");
+        if ((err = bh__json_expect(j, ':', "expected ':' after a key")))
+            return err;
+        if (find(m, key->data, key->len))
+            return bh_diag_add(j->d, BH_EDUPKEY, key->data, "field appears more than once");
+        if (m->count >= MAX_FIELDS)
+            return bh_diag_add(j->d, BH_ETOOBIG, "", "more than %d fields", MAX_FIELDS);
+        bh__json_skip_ws(j);
+        if (!(flags & BH_PARSE_ALLOW_NESTED) && j->p < j->end && (*j->p == '{' || *j->p == '['))
+            return bh_diag_add(j->d, BH_ENESTED, key->data,
+                               "must be a plain value, not a JSON %s",
+                               *j->p == '{' ? "object" : "array");
+        if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
+            return err;
+        size_t key_len = key->len, value_len = text->len;
+        char *key_owned = bh_buf_detach(key, NULL);
+        char *value_owned = bh_buf_detach(text, NULL);
+        if (!key_owned || !value_owned) {
+            free(key_owned);
+            free(value_owned);
+            return BH_ENOMEM;
+        }
+        if ((err = append_owned(m, key_owned, key_len, value_owned, value_len, type)))
+            return err;
+        bh__json_skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == '}') {
+            j->p++;
+            return bh__json_end(j);
+        }
+        return bh__json_syntax(j, "expected ',' or '}'");
+    }
+}
+
+bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned flags,
+                    bh_msg **out, bh_diag *d)
+{
+    *out = NULL;
+    if (len > max_bytes)
+        return bh_diag_add(d, BH_ETOOBIG, "", "message of %zu bytes is over the limit of %zu",
+                           len, max_bytes);
+    bh__json j;
+    bh_err err = bh__json_begin(&j, json, len, d, "");
+    if (err)
+        return err;
+    bh_msg *m = bh_msg_new();
+    if (!m)
+        return BH_ENOMEM;
+    bh_buf key, text;
+    bh_buf_init(&key, len);
+    bh_buf_init(&text, len);
+    err = parse_members(&j, m, flags, &key, &text);
+    bh_buf_release(&key);
+    bh_buf_release(&text);
+    if (err) {
+        if (err == BH_ENOMEM)
+            bh_diag_add(d, err, "", "out of memory while parsing");
+        bh_msg_free(m);
+        return err;
+    }
+    *out = m;
+    return BH_OK;
+}
+
+bh_err bh_json_quote(const char *s, size_t len, bh_buf *out)
+{
+    bh_err err = bh_buf_addch(out, '"');
+    size_t run = 0; /* start of the bytes not yet copied */
+    for (size_t i = 0; i < len && !err; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        if (i > run)
+            err = bh_buf_add(out, s + run, i - run);
+        run = i + 1;
+        if (err)
+            break;
+        switch (c) {
+        case '"':
+            err = bh_buf_addstr(out, "\\\"");
+            break;
+        case '\\':
+            err = bh_buf_addstr(out, "\\\\");
+            break;
+        case '\n':
+            err = bh_buf_addstr(out, "\\n");
+            break;
+        case '\r':
+            err = bh_buf_addstr(out, "\\r");
+            break;
+        case '\t':
+            err = bh_buf_addstr(out, "\\t");
+            break;
+        case '\b':
+            err = bh_buf_addstr(out, "\\b");
+            break;
+        case '\f':
+            err = bh_buf_addstr(out, "\\f");
+            break;
+        default:
+            err = bh_buf_addf(out, "\\u%04x", c);
+            break;
+        }
+    }
+    if (!err && len > run)
+        err = bh_buf_add(out, s + run, len - run);
+    if (!err)
+        err = bh_buf_addch(out, '"');
+    return err;
+}
+
+bh_err bh_msg_to_json(const bh_msg *m, unsigned flags, bh_buf *out)
+{
+    int pretty = (flags & BH_JSON_PRETTY) != 0;
+    bh_err err = bh_buf_addch(out, '{');
+    for (size_t i = 0; i < m->count && !err; i++) {
+        const bh_field *f = &m->fields[i];
+        if (i > 0)
+            err = bh_buf_addch(out, ',');
+        if (!err && pretty)
+            err = bh_buf_addstr(out, "\n  ");
+        if (!err)
+            err = bh_json_quote(f->key, f->key_len, out);
+        if (!err)
+            err = bh_buf_addstr(out, pretty ? ": " : ":");
+        if (!err)
+            err = f->type == BH_JSTRING ? bh_json_quote(f->value, f->value_len, out)
+                                        : bh_buf_add(out, f->value, f->value_len);
+    }
+    if (!err && pretty && m->count)
+        err = bh_buf_addch(out, '\n');
+    if (!err)
+        err = bh_buf_addch(out, '}');
+    return err;
+}
+
+bh_err bh_json_array_each(const char *json, size_t len, bh_json_element_fn fn, void *ctx,
+                          bh_diag *d, const char *field)
+{
+    bh__json j;
+    bh_err err = bh__json_begin(&j, json, len, d, field);
+    if (err)
+        return err;
+    if ((err = bh__json_expect(&j, '[', "expected '[' (a JSON array)")))
+        return err;
+    bh_buf text;
+    bh_buf_init(&text, len);
+    bh__json_skip_ws(&j);
+    if (j.p < j.end && *j.p == ']') {
+        j.p++;
+        err = bh__json_end(&j);
+        goto out;
+    }
+    for (;;) {
+        bh_jtype type;
+        bh__json_skip_ws(&j);
+        const char *element = j.p;
+        if ((err = bh__json_value(&j, &text, &type, BH_MSG_MAX_DEPTH, field)))
+            goto out;
+        /* The callback gets the element's raw JSON text, whatever its kind. */
+        err = fn(element, (size_t)(j.p - element), ctx);
+        if (err)
+            goto out;
+        bh__json_skip_ws(&j);
+        if (j.p < j.end && *j.p == ',') {
+            j.p++;
+            continue;
+        }
+        if (j.p < j.end && *j.p == ']') {
+            j.p++;
+            err = bh__json_end(&j);
+            goto out;
+        }
+        err = bh__json_syntax(&j, "expected ',' or ']'");
+        goto out;
+    }
+out:
+    bh_buf_release(&text);
+    return err;
+}

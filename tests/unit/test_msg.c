@@ -1,0 +1,316 @@
+/* Messages and the strict JSON reader: what is kept, what is refused. */
+#include <string.h>
+
+#include "baohan/baohan.h"
+#include "check.h"
+
+/* Parses and returns the first problem's code (BH_OK when it parsed); the
+ * field the problem names goes to `field`. */
+static bh_err parse_err(const char *json, unsigned flags, char field[64])
+{
+    bh_msg *m = NULL;
+    bh_diag d = BH_DIAG_INIT;
+    bh_err err = bh_msg_parse(json, strlen(json), BH_MSG_MAX_REQUEST, flags, &m, &d);
+    if (field)
+        snprintf(field, 64, "%s", d.count ? d.items[0].field : "");
+    if (err)
+        CHECK(m == NULL && d.count == 1);
+    bh_msg_free(m);
+    bh_diag_release(&d);
+    return err;
+}
+
+static void test_keeps_wire_text(void)
+{
+    const char *json = " {\"b\":\"x\\\"y\",\"a\" : 1000.50 ,\"c\":true,\"d\":null,\"e\":false,"
+                       "\"f\":\"\\u6f33\\u5dde\",\"g\":\"\\ud83d\\ude00\",\"h\":-0.5e+3,"
+                       "\"i\":\"\\/\\b\\f\\n\\r\\t\\\\\",\"j\":\"\"} ";
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(json, strlen(json), 4096, 0, &m, NULL), BH_OK);
+    if (!m)
+        return;
+    CHECK_EQ(bh_msg_count(m), 10);
+    CHECK_STR(bh_msg_at(m, 0)->key, "b"); /* input order is kept */
+    CHECK_STR(bh_msg_at(m, 0)->value, "x\"y");
+    CHECK_STR(bh_msg_at(m, 1)->value, "1000.50"); /* the literal, never re-formatted */
+    CHECK_EQ(bh_msg_at(m, 1)->type, BH_JNUMBER);
+    CHECK_STR(bh_msg_get(m, "c")->value, "true");
+    CHECK_EQ(bh_msg_get(m, "d")->type, BH_JNULL);
+    CHECK_STR(bh_msg_get(m, "e")->value, "false");
+    CHECK_STR(bh_msg_get(m, "f")->value, "漳州");
+    CHECK_STR(bh_msg_get(m, "g")->value, "\xF0\x9F\x98\x80");
+    CHECK_STR(bh_msg_get(m, "h")->value, "-0.5e+3");
+    CHECK_STR(bh_msg_get(m, "i")->value, "/\b\f\n\r\t\\");
+    CHECK_EQ(bh_msg_get(m, "j")->value_len, 0);
+    CHECK_STR(bh_msg_get(m, "j")->value, "");
+    CHECK_STR(bh_msg_text(m, "a"), "1000.50");
+    CHECK(bh_msg_text(m, "c") == NULL);
+    CHECK(bh_msg_get(m, "A") == NULL);
+    bh_msg_free(m);
+}
+
+static void test_empty_object_and_bom(void)
+{
+    CHECK_EQ(parse_err("{}", 0, NULL), BH_OK);
+    CHECK_EQ(parse_err(" \r\n\t{ }\n", 0, NULL), BH_OK);
+    CHECK_EQ(parse_err("\xEF\xBB\xBF{\"a\":\"b\"}", 0, NULL), BH_OK);
+}
+
+static void test_refuses_duplicates(void)
+{
+    char field[64];
+    CHECK_EQ(parse_err("{\"applyno\":\"1\",\"x\":2,\"applyno\":\"1\"}", 0, field), BH_EDUPKEY);
+    CHECK_STR(field, "applyno");
+    /* the same key spelled with an escape is still the same key */
+    CHECK_EQ(parse_err("{\"ab\":1,\"a\\u0062\":2}", 0, field), BH_EDUPKEY);
+    CHECK_STR(field, "ab");
+    /* keys differing in case are different fields */
+    CHECK_EQ(parse_err("{\"reason\":1,\"Reason\":2}", 0, NULL), BH_OK);
+}
+
+static void test_refuses_nesting(void)
+{
+    char field[64];
+    CHECK_EQ(parse_err("{\"a\":1,\"data\":{\"x\":1}}", 0, field), BH_ENESTED);
+    CHECK_STR(field, "data");
+    CHECK_EQ(parse_err("{\"filelist\":[1,2]}", 0, field), BH_ENESTED);
+    CHECK_STR(field, "filelist");
+
+    const char *json = "{\"code\":1,\"data\":{ \"k\" : [1, {\"z\":null}] }}";
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(json, strlen(json), 4096, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
+    if (m) {
+        CHECK_EQ(bh_msg_get(m, "data")->type, BH_JOBJECT);
+        CHECK_STR(bh_msg_get(m, "data")->value, "{ \"k\" : [1, {\"z\":null}] }");
+    }
+    bh_msg_free(m);
+
+    /* Even where nesting is allowed, depth is bounded. */
+    char deep[200] = "{\"a\":";
+    for (int i = 0; i < BH_MSG_MAX_DEPTH + 1; i++)
+        deep[5 + i] = '[';
+    size_t n = 5 + BH_MSG_MAX_DEPTH + 1;
+    for (int i = 0; i < BH_MSG_MAX_DEPTH + 1; i++)
+        deep[n++] = ']';
+    deep[n++] = '}';
+    deep[n] = '\0';
+    CHECK_EQ(parse_err(deep, BH_PARSE_ALLOW_NESTED, field), BH_ENESTED);
+    CHECK_STR(field, "a");
+}
+
+static void test_refuses_bad_utf8(void)
+{
+    char field[64];
+    CHECK_EQ(parse_err("{\"a\":\"\xC3\x28\"}", 0, field), BH_EUTF8);        /* bad continuation */
+    CHECK_EQ(parse_err("{\"a\":\"\xC0\xAF\"}", 0, NULL), BH_EUTF8);         /* overlong */
+    CHECK_EQ(parse_err("{\"a\":\"\xED\xA0\x80\"}", 0, NULL), BH_EUTF8);     /* raw surrogate */
+    CHECK_EQ(parse_err("{\"a\":\"\xF4\x90\x80\x80\"}", 0, NULL), BH_EUTF8); /* > U+10FFFF */
+    CHECK_EQ(parse_err("{\"\xFF\":\"x\"}", 0, NULL), BH_EUTF8);
+    CHECK_EQ(parse_err("{\"a\":\"\\ud800\"}", 0, field), BH_EUTF8); /* lone high surrogate */
+    CHECK_STR(field, "a");
+    CHECK_EQ(parse_err("{\"a\":\"\\udc00x\"}", 0, NULL), BH_EUTF8);  /* lone low surrogate */
+    CHECK_EQ(parse_err("{\"a\":\"\\ud800\\u0041\"}", 0, NULL), BH_EUTF8);
+}
+
+static void test_refuses_malformed(void)
+{
+    static const char *const bad[] = {
+        "",
+        "   ",
+        "[]",
+        "\"a\"",
+        "{",
+        "{\"a\"}",
+        "{\"a\":}",
+        "{\"a\":1,}",
+        "{,\"a\":1}",
+        "{\"a\":1 \"b\":2}",
+        "{'a':1}",
+        "{a:1}",
+        "{\"a\":01}",
+        "{\"a\":1.}",
+        "{\"a\":.5}",
+        "{\"a\":+1}",
+        "{\"a\":-}",
+        "{\"a\":1e}",
+        "{\"a\":NaN}",
+        "{\"a\":tru}",
+        "{\"a\":True}",
+        "{\"a\":\"x}",
+        "{\"a\":\"x\ty\"}",
+        "{\"a\":\"\\x41\"}",
+        "{\"a\":\"\\u12G4\"}",
+        "{\"a\":1}x",
+        "{\"a\":1}{}",
+        "{\"a\":[1,]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        bh_err err = parse_err(bad[i], BH_PARSE_ALLOW_NESTED, NULL);
+        if (err != BH_EJSON)
+            fprintf(stderr, "  input %zu: %s\n", i, bad[i]);
+        CHECK_EQ(err, BH_EJSON);
+    }
+}
+
+static void test_refuses_nul_and_empty_key(void)
+{
+    char field[64];
+    CHECK_EQ(parse_err("{\"a\":\"x\\u0000y\"}", 0, field), BH_EFORMAT);
+    CHECK_STR(field, "a");
+    CHECK_EQ(parse_err("{\"\":\"x\"}", 0, NULL), BH_EFORMAT);
+}
+
+static void test_size_cap(void)
+{
+    bh_msg *m = NULL;
+    bh_diag d = BH_DIAG_INIT;
+    const char *json = "{\"a\":\"0123456789\"}";
+    CHECK_EQ(bh_msg_parse(json, strlen(json), strlen(json) - 1, 0, &m, &d), BH_ETOOBIG);
+    CHECK(m == NULL);
+    CHECK(d.count == 1 && strstr(d.items[0].message, "limit"));
+    bh_diag_release(&d);
+    CHECK_EQ(bh_msg_parse(json, strlen(json), strlen(json), 0, &m, NULL), BH_OK);
+    bh_msg_free(m);
+
+    /* thousands of tiny fields are refused, not hashed quadratically */
+    bh_buf b;
+    bh_buf_init(&b, 1 << 20);
+    CHECK_EQ(bh_buf_addch(&b, '{'), BH_OK);
+    for (int i = 0; i < 5000; i++)
+        CHECK_EQ(bh_buf_addf(&b, "%s\"k%d\":1", i ? "," : "", i), BH_OK);
+    CHECK_EQ(bh_buf_addch(&b, '}'), BH_OK);
+    CHECK_EQ(bh_msg_parse(b.data, b.len, b.len, 0, &m, NULL), BH_ETOOBIG);
+    bh_buf_release(&b);
+}
+
+static void test_write_round_trip(void)
+{
+    bh_msg *m = bh_msg_new();
+    CHECK_EQ(bh_msg_set_str(m, "name", "引号\"反斜杠\\换行\n制表\t\x01"), BH_OK);
+    CHECK_EQ(bh_msg_set(m, "amount", "200000.00", 9, BH_JNUMBER), BH_OK);
+    CHECK_EQ(bh_msg_set(m, "flag", NULL, 0, BH_JTRUE), BH_OK);
+    CHECK_EQ(bh_msg_set(m, "nothing", NULL, 0, BH_JNULL), BH_OK);
+    CHECK_EQ(bh_msg_set(m, "bad", "1.", 2, BH_JNUMBER), BH_EJSON);
+    CHECK_EQ(bh_msg_set(m, "bad", "\xC3", 1, BH_JSTRING), BH_EUTF8);
+    CHECK_EQ(bh_msg_set(m, "bad", "{\"a\":", 5, BH_JOBJECT), BH_EJSON);
+    CHECK_EQ(bh_msg_set(m, "obj", "{\"a\":[1]}", 9, BH_JOBJECT), BH_OK);
+    CHECK_EQ(bh_msg_count(m), 5);
+
+    bh_buf out;
+    bh_buf_init(&out, 4096);
+    CHECK_EQ(bh_msg_to_json(m, 0, &out), BH_OK);
+    CHECK_STR(out.data, "{\"name\":\"引号\\\"反斜杠\\\\换行\\n制表\\t\\u0001\",\"amount\":200000.00,"
+                        "\"flag\":true,\"nothing\":null,\"obj\":{\"a\":[1]}}");
+    bh_msg *back = NULL;
+    CHECK_EQ(bh_msg_parse(out.data, out.len, out.len, BH_PARSE_ALLOW_NESTED, &back, NULL), BH_OK);
+    if (back) {
+        CHECK_EQ(bh_msg_count(back), 5);
+        for (size_t i = 0; i < bh_msg_count(back); i++) {
+            CHECK_STR(bh_msg_at(back, i)->key, bh_msg_at(m, i)->key);
+            CHECK_STR(bh_msg_at(back, i)->value, bh_msg_at(m, i)->value);
+            CHECK_EQ(bh_msg_at(back, i)->type, bh_msg_at(m, i)->type);
+        }
+    }
+    bh_msg_free(back);
+
+    bh_buf_reset(&out);
+    bh_msg *small = bh_msg_new();
+    CHECK_EQ(bh_msg_set_str(small, "a", "1"), BH_OK);
+    CHECK_EQ(bh_msg_set_str(small, "b", "2"), BH_OK);
+    CHECK_EQ(bh_msg_to_json(small, BH_JSON_PRETTY, &out), BH_OK);
+    CHECK_STR(out.data, "{\n  \"a\": \"1\",\n  \"b\": \"2\"\n}");
+    bh_msg_free(small);
+    bh_buf_release(&out);
+    bh_msg_free(m);
+}
+
+static void test_set_replace_remove_dup(void)
+{
+    bh_msg *m = bh_msg_new();
+    CHECK_EQ(bh_msg_set_str(m, "a", "1"), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "b", "2"), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "c", "3"), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "a", "one"), BH_OK); /* replaced in place */
+    CHECK_STR(bh_msg_at(m, 0)->value, "one");
+    CHECK_EQ(bh_msg_remove(m, "b"), 1);
+    CHECK_EQ(bh_msg_remove(m, "b"), 0);
+    CHECK_EQ(bh_msg_count(m), 2);
+    CHECK_STR(bh_msg_at(m, 1)->key, "c");
+    CHECK_EQ(bh_msg_set_str(m, "", "x"), BH_EINVAL);
+    CHECK_EQ(bh_msg_set_str(m, "Payurl", "https://x"), BH_OK);
+    CHECK_STR(bh_msg_get_nocase(m, "payurl")->value, "https://x");
+    CHECK_STR(bh_msg_get_nocase(m, "PAYURL")->key, "Payurl");
+    CHECK(bh_msg_get(m, "payurl") == NULL);
+    bh_msg *copy = bh_msg_dup(m);
+    CHECK(copy != NULL);
+    if (copy) {
+        CHECK_EQ(bh_msg_count(copy), 3);
+        CHECK_EQ(bh_msg_set_str(copy, "a", "changed"), BH_OK);
+        CHECK_STR(bh_msg_text(m, "a"), "one"); /* a deep copy */
+    }
+    bh_msg_free(copy);
+    bh_msg_free(m);
+}
+
+struct collected {
+    int count;
+    char texts[4][64];
+};
+
+static bh_err collect(const char *element, size_t len, void *ctx)
+{
+    struct collected *c = ctx;
+    if (c->count < 4)
+        snprintf(c->texts[c->count], 64, "%.*s", (int)len, element);
+    c->count++;
+    return BH_OK;
+}
+
+static bh_err refuse_second(const char *element, size_t len, void *ctx)
+{
+    (void)element;
+    (void)len;
+    return ++*(int *)ctx == 2 ? BH_EFORMAT : BH_OK;
+}
+
+static void test_array_each(void)
+{
+    struct collected c = {0};
+    const char *json = " [ {\"fileurl\":\"https://a\"}, \"s\\u0041\" ,12.0,[]] ";
+    CHECK_EQ(bh_json_array_each(json, strlen(json), collect, &c, NULL, "filelist"), BH_OK);
+    CHECK_EQ(c.count, 4);
+    CHECK_STR(c.texts[0], "{\"fileurl\":\"https://a\"}");
+    CHECK_STR(c.texts[1], "\"s\\u0041\"");
+    CHECK_STR(c.texts[2], "12.0");
+    CHECK_STR(c.texts[3], "[]");
+
+    struct collected none = {0};
+    CHECK_EQ(bh_json_array_each("[]", 2, collect, &none, NULL, "x"), BH_OK);
+    CHECK_EQ(none.count, 0);
+
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(bh_json_array_each("{\"a\":1}", 7, collect, &none, &d, "filelist"), BH_EJSON);
+    CHECK(d.count == 1 && strcmp(d.items[0].field, "filelist") == 0);
+    bh_diag_release(&d);
+    CHECK_EQ(bh_json_array_each("[1,2", 4, collect, &none, NULL, "x"), BH_EJSON);
+
+    int calls = 0;
+    CHECK_EQ(bh_json_array_each("[1,2,3]", 7, refuse_second, &calls, NULL, "x"), BH_EFORMAT);
+    CHECK_EQ(calls, 2);
+}
+
+int main(void)
+{
+    RUN(test_keeps_wire_text);
+    RUN(test_empty_object_and_bom);
+    RUN(test_refuses_duplicates);
+    RUN(test_refuses_nesting);
+    RUN(test_refuses_bad_utf8);
+    RUN(test_refuses_malformed);
+    RUN(test_refuses_nul_and_empty_key);
+    RUN(test_size_cap);
+    RUN(test_write_round_trip);
+    RUN(test_set_replace_remove_dup);
+    RUN(test_array_each);
+    return CHECK_DONE();
+}
