@@ -1,0 +1,245 @@
+/* Hexadecimal, Base64 and UTF-8 (see include/baohan/codec.h).
+ *
+ * The decoders are strict on purpose: every byte string has exactly one
+ * accepted text form, so two different texts can never decode to the same
+ * bytes (or one text to bytes the peer reads differently). See
+ * docs/internals/codec.md. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "baohan/codec.h"
+#include "banned.h"
+
+static const char hex_lower[] = "0123456789abcdef";
+static const char hex_upper[] = "0123456789ABCDEF";
+
+static const char b64_alphabet[] =
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+void bh_hex_encode_to(const void *data, size_t len, int upper, char *out)
+{
+    const uint8_t *p = data;
+    const char *digits = upper ? hex_upper : hex_lower;
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 0x0f];
+    }
+    out[2 * len] = '\0';
+}
+
+bh_err bh_hex_encode(const void *data, size_t len, int upper, bh_buf *out)
+{
+    if (len > (SIZE_MAX - 1) / 2)
+        return BH_ETOOBIG;
+    bh_err err = bh_buf_reserve(out, 2 * len);
+    if (err)
+        return err;
+    /* reserve guaranteed room for the NUL that bh_hex_encode_to writes. */
+    bh_hex_encode_to(data, len, upper, out->data + out->len);
+    out->len += 2 * len;
+    return BH_OK;
+}
+
+/* The value of a hex digit, or -1. */
+static int hex_value(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bh_err bh_hex_decode(const char *text, size_t len, bh_buf *out)
+{
+    if (len % 2 != 0)
+        return BH_EHEX;
+    /* Validate before touching `out`, so an error leaves it unchanged. */
+    for (size_t i = 0; i < len; i++)
+        if (hex_value((unsigned char)text[i]) < 0)
+            return BH_EHEX;
+    bh_err err = bh_buf_reserve(out, len / 2);
+    if (err)
+        return err;
+    uint8_t *dst = (uint8_t *)out->data + out->len;
+    for (size_t i = 0; i < len; i += 2)
+        dst[i / 2] = (uint8_t)(hex_value((unsigned char)text[i]) << 4 |
+                               hex_value((unsigned char)text[i + 1]));
+    out->len += len / 2;
+    out->data[out->len] = '\0';
+    return BH_OK;
+}
+
+bh_err bh_base64_encode(const void *data, size_t len, bh_buf *out)
+{
+    if (len / 3 >= (SIZE_MAX - 1) / 4 - 1)
+        return BH_ETOOBIG;
+    size_t n = (len + 2) / 3 * 4;
+    bh_err err = bh_buf_reserve(out, n);
+    if (err)
+        return err;
+    const uint8_t *p = data;
+    char *dst = out->data + out->len;
+    size_t i = 0;
+    for (; len - i >= 3; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = b64_alphabet[(v >> 6) & 63];
+        *dst++ = b64_alphabet[v & 63];
+    }
+    if (len - i == 1) {
+        uint32_t v = (uint32_t)p[i] << 16;
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = '=';
+        *dst++ = '=';
+    } else if (len - i == 2) {
+        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
+        *dst++ = b64_alphabet[v >> 18];
+        *dst++ = b64_alphabet[(v >> 12) & 63];
+        *dst++ = b64_alphabet[(v >> 6) & 63];
+        *dst++ = '=';
+    }
+    out->len += n;
+    out->data[out->len] = '\0';
+    return BH_OK;
+}
+
+/* The 6-bit value of a Base64 character, or -1 (for '=' too: padding is
+ * handled by position, never by lookup). */
+static int b64_value(unsigned char c)
+{
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    if (c == '+')
+        return 62;
+    if (c == '/')
+        return 63;
+    return -1;
+}
+
+/* Checks every rule and returns the number of bytes the text decodes to, or
+ * -1 (as SIZE_MAX) when it is malformed. Kept apart from the decoding so that
+ * `out` is only touched once the input is known to be good. */
+static size_t b64_decoded_len(const unsigned char *s, size_t len)
+{
+    if (len % 4 != 0)
+        return SIZE_MAX;
+    if (len == 0)
+        return 0;
+    size_t pad = 0;
+    if (s[len - 1] == '=')
+        pad = s[len - 2] == '=' ? 2 : 1;
+    for (size_t i = 0; i < len - pad; i++)
+        if (b64_value(s[i]) < 0)
+            return SIZE_MAX;
+    /* The bits of the last data character that fall beyond the final byte
+     * must be zero, or "Zg==" and "Zh==" would both decode to "f". */
+    if (pad == 2 && (b64_value(s[len - 3]) & 0x0f) != 0)
+        return SIZE_MAX;
+    if (pad == 1 && (b64_value(s[len - 2]) & 0x03) != 0)
+        return SIZE_MAX;
+    return len / 4 * 3 - pad;
+}
+
+bh_err bh_base64_decode(const char *text, size_t len, bh_buf *out)
+{
+    const unsigned char *s = (const unsigned char *)text;
+    size_t n = b64_decoded_len(s, len);
+    if (n == SIZE_MAX)
+        return BH_EBASE64;
+    if (n == 0)
+        return BH_OK;
+    bh_err err = bh_buf_reserve(out, n);
+    if (err)
+        return err;
+    uint8_t *dst = (uint8_t *)out->data + out->len;
+    size_t o = 0;
+    for (size_t i = 0; i < len; i += 4) {
+        /* Padding positions read as zero; the checks above made that exact. */
+        uint32_t v = 0;
+        for (size_t k = 0; k < 4; k++) {
+            int x = s[i + k] == '=' ? 0 : b64_value(s[i + k]);
+            v = v << 6 | (uint32_t)x;
+        }
+        uint8_t bytes[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+        for (size_t k = 0; k < 3 && o < n; k++)
+            dst[o++] = bytes[k];
+    }
+    out->len += n;
+    out->data[out->len] = '\0';
+    return BH_OK;
+}
+
+/* The length of the well-formed UTF-8 sequence at s[0..avail), or 0 when it
+ * is malformed. Follows the Unicode Standard's table 3-7 of well-formed byte
+ * sequences, which excludes overlongs, surrogates and values over U+10FFFF by
+ * narrowing the range of the second byte. */
+static size_t utf8_sequence(const unsigned char *s, size_t avail)
+{
+    unsigned char c = s[0];
+    size_t n;
+    unsigned char lo = 0x80, hi = 0xbf; /* the allowed range of the second byte */
+    if (c < 0x80)
+        return 1;
+    if (c < 0xc2) /* continuation byte, or C0/C1 (overlong two-byte forms) */
+        return 0;
+    if (c < 0xe0) {
+        n = 2;
+    } else if (c < 0xf0) {
+        n = 3;
+        if (c == 0xe0)
+            lo = 0xa0; /* E0 80..9F would be overlong */
+        else if (c == 0xed)
+            hi = 0x9f; /* ED A0..BF would be a surrogate */
+    } else if (c < 0xf5) {
+        n = 4;
+        if (c == 0xf0)
+            lo = 0x90; /* F0 80..8F would be overlong */
+        else if (c == 0xf4)
+            hi = 0x8f; /* F4 90.. would exceed U+10FFFF */
+    } else {
+        return 0; /* F5..FF can only encode values over U+10FFFF */
+    }
+    if (avail < n)
+        return 0;
+    if (s[1] < lo || s[1] > hi)
+        return 0;
+    for (size_t i = 2; i < n; i++)
+        if (s[i] < 0x80 || s[i] > 0xbf)
+            return 0;
+    return n;
+}
+
+int bh_utf8_valid(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = utf8_sequence(p + i, len - i);
+        if (n == 0)
+            return 0;
+        i += n;
+    }
+    return 1;
+}
+
+size_t bh_utf8_length(const char *s, size_t len)
+{
+    /* In valid UTF-8 every code point has exactly one byte that is not a
+     * continuation byte (10xxxxxx). */
+    const unsigned char *p = (const unsigned char *)s;
+    size_t count = 0;
+    for (size_t i = 0; i < len; i++)
+        if ((p[i] & 0xc0) != 0x80)
+            count++;
+    return count;
+}

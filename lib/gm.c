@@ -1,0 +1,289 @@
+/* SM3, SM4-ECB/PKCS#7, MD5 and randomness through OpenSSL 3's EVP interface
+ * (see include/baohan/gm.h and docs/internals/gm.md).
+ *
+ * No state outlives a call: every function builds its own EVP context, so
+ * they are all thread-safe without locks. Padding is added and checked here,
+ * not by OpenSSL, so that a bad padding is a precise BH_EDECRYPT and the
+ * check is the strict PKCS#7 one (every padding byte equal to the count). */
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "baohan/codec.h"
+#include "baohan/gm.h"
+#include "banned.h"
+
+/* EVP takes int lengths; larger inputs go through in chunks of this many
+ * bytes, a multiple of the SM4 block. */
+#define EVP_CHUNK ((size_t)1 << 30)
+
+static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out,
+                     unsigned int want)
+{
+    if (!data && len)
+        return BH_EINVAL;
+    unsigned int n = 0;
+    /* Never hand OpenSSL a NULL pointer, even for zero bytes. */
+    static const uint8_t empty[1] = {0};
+    if (!EVP_Digest(data ? data : empty, len, out, &n, md, NULL) || n != want)
+        return BH_ECRYPTO;
+    return BH_OK;
+}
+
+bh_err bh_sm3(const void *data, size_t len, uint8_t out[BH_SM3_LEN])
+{
+    return digest(EVP_sm3(), data, len, out, BH_SM3_LEN);
+}
+
+bh_err bh_sm3_hex(const void *data, size_t len, char out[BH_SM3_HEX_LEN + 1])
+{
+    uint8_t md[BH_SM3_LEN];
+    bh_err err = bh_sm3(data, len, md);
+    if (err)
+        return err;
+    bh_hex_encode_to(md, sizeof md, 0, out);
+    return BH_OK;
+}
+
+bh_err bh_md5_hex(const void *data, size_t len, char out[BH_MD5_HEX_LEN + 1])
+{
+    uint8_t md[BH_MD5_LEN];
+    /* MD5 is absent when OpenSSL runs in FIPS mode: that is BH_ECRYPTO. */
+    bh_err err = digest(EVP_md5(), data, len, md, BH_MD5_LEN);
+    if (err)
+        return err;
+    bh_hex_encode_to(md, sizeof md, 1, out);
+    return BH_OK;
+}
+
+static int all_hex(const char *s, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+            return 0;
+    }
+    return 1;
+}
+
+bh_err bh_sm4_key_parse(const char *text, bh_sm4_key *out, bh_diag *d, const char *field)
+{
+    /* The message names the rule only: the text is a secret, and a typo in a
+     * key is still most of the key. */
+    static const char rule[] = "must be 32 hexadecimal characters or Base64 of 16 bytes";
+    if (!out)
+        return BH_EINVAL;
+    if (!text)
+        return bh_diag_add(d, BH_EKEY, field, "%s", rule);
+    size_t len = strlen(text);
+    bh_buf tmp;
+    /* The cap of 16 also rejects Base64 of more than 16 bytes. */
+    bh_buf_init(&tmp, BH_SM4_KEY_LEN);
+    bh_err err;
+    if (len == 2 * BH_SM4_KEY_LEN && all_hex(text, len))
+        err = bh_hex_decode(text, len, &tmp);
+    else
+        err = bh_base64_decode(text, len, &tmp);
+    if (err == BH_OK && tmp.len == BH_SM4_KEY_LEN)
+        memcpy(out->bytes, tmp.data, BH_SM4_KEY_LEN);
+    else if (err != BH_ENOMEM)
+        err = bh_diag_add(d, BH_EKEY, field, "%s", rule);
+    bh_buf_wipe(&tmp);
+    return err;
+}
+
+bh_err bh_sm4_ecb_raw(const bh_sm4_key *key, int encrypt, const uint8_t *in, uint8_t *out,
+                      size_t len)
+{
+    if (!key || len % BH_SM4_BLOCK != 0 || (len && (!in || !out)))
+        return BH_EINVAL;
+    if (len == 0)
+        return BH_OK;
+    bh_err err = BH_ECRYPTO;
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    if (!ctx)
+        return BH_ENOMEM;
+    if (!EVP_CipherInit_ex(ctx, EVP_sm4_ecb(), NULL, key->bytes, NULL, encrypt ? 1 : 0))
+        goto out;
+    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
+    if (!EVP_CIPHER_CTX_set_padding(ctx, 0))
+        goto out;
+    for (size_t done = 0; done < len;) {
+        size_t chunk = len - done < EVP_CHUNK ? len - done : EVP_CHUNK;
+        int n = 0;
+        if (!EVP_CipherUpdate(ctx, out + done, &n, in + done, (int)chunk) || (size_t)n != chunk)
+            goto out;
+        done += chunk;
+    }
+    int tail = 0;
+    if (!EVP_CipherFinal_ex(ctx, out + len, &tail) || tail != 0)
+        goto out;
+    err = BH_OK;
+out:
+    /* Frees the key schedule too; OpenSSL cleanses it. */
+    EVP_CIPHER_CTX_free(ctx);
+    return err;
+}
+
+bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_buf *out)
+{
+    if (!key || !out || (!plain && len))
+        return BH_EINVAL;
+    if (len > SIZE_MAX - 2 * BH_SM4_BLOCK)
+        return BH_ETOOBIG;
+    size_t pad = BH_SM4_BLOCK - len % BH_SM4_BLOCK; /* 1..16: never zero */
+    size_t total = len + pad;
+    bh_err err = bh_buf_reserve(out, total);
+    if (err)
+        return err;
+    /* Pad and encrypt in place at the end of `out`, which is exactly the
+     * ciphertext's size: no temporary copy of the plaintext to wipe. */
+    uint8_t *dst = (uint8_t *)out->data + out->len;
+    if (len)
+        memcpy(dst, plain, len);
+    memset(dst + len, (int)pad, pad);
+    err = bh_sm4_ecb_raw(key, 1, dst, dst, total);
+    if (err) {
+        bh_wipe(dst, total);
+        out->data[out->len] = '\0';
+        return err;
+    }
+    out->len += total;
+    out->data[out->len] = '\0';
+    return BH_OK;
+}
+
+/* Decrypts into a fresh heap block, checks the padding, and hands back the
+ * block and the plaintext length. The caller wipes and frees the block. */
+static bh_err decrypt_block(const bh_sm4_key *key, const void *cipher, size_t len, uint8_t **plain,
+                            size_t *plain_len)
+{
+    *plain = NULL;
+    *plain_len = 0;
+    if (len == 0 || len % BH_SM4_BLOCK != 0)
+        return BH_EDECRYPT;
+    uint8_t *p = malloc(len);
+    if (!p)
+        return BH_ENOMEM;
+    bh_err err = bh_sm4_ecb_raw(key, 0, cipher, p, len);
+    if (err) {
+        bh_wipe(p, len);
+        free(p);
+        return err;
+    }
+    /* Strict PKCS#7: the count is 1..16 and every padding byte equals it.
+     * Checked without early exit so a wrong key and a wrong byte take the
+     * same time. */
+    unsigned pad = p[len - 1];
+    unsigned bad = (pad == 0) | (pad > BH_SM4_BLOCK);
+    for (unsigned i = 1; i <= BH_SM4_BLOCK; i++) {
+        unsigned in_pad = i <= pad;
+        bad |= in_pad & (p[len - i] != pad);
+    }
+    if (bad) {
+        bh_wipe(p, len);
+        free(p);
+        return BH_EDECRYPT;
+    }
+    *plain = p;
+    *plain_len = len - pad;
+    return BH_OK;
+}
+
+bh_err bh_sm4_decrypt(const bh_sm4_key *key, const void *cipher, size_t len, bh_buf *out)
+{
+    if (!key || !out || (!cipher && len))
+        return BH_EINVAL;
+    uint8_t *p;
+    size_t n;
+    bh_err err = decrypt_block(key, cipher, len, &p, &n);
+    if (err)
+        return err;
+    err = bh_buf_add(out, p, n);
+    bh_wipe(p, len);
+    free(p);
+    return err;
+}
+
+bh_err bh_sm4_encrypt_field(const bh_sm4_key *key, const char *plain, size_t len, bh_buf *out)
+{
+    if (!key || !out || (!plain && len))
+        return BH_EINVAL;
+    /* Refuse what the peer's bh_sm4_decrypt_field would refuse, so we never
+     * put ciphertext on the wire that cannot be read back. */
+    if (len && (!bh_utf8_valid(plain, len) || memchr(plain, '\0', len)))
+        return BH_EUTF8;
+    bh_buf cipher;
+    bh_buf_init(&cipher, SIZE_MAX - 1);
+    bh_err err = bh_sm4_encrypt(key, plain, len, &cipher);
+    if (!err)
+        err = bh_base64_encode(cipher.data, cipher.len, out);
+    bh_buf_release(&cipher); /* ciphertext: nothing secret to wipe */
+    return err;
+}
+
+bh_err bh_sm4_decrypt_field(const bh_sm4_key *key, const char *b64, size_t len, bh_buf *out)
+{
+    if (!key || !out || (!b64 && len))
+        return BH_EINVAL;
+    bh_buf cipher;
+    bh_buf_init(&cipher, SIZE_MAX - 1);
+    uint8_t *p = NULL;
+    size_t n = 0;
+    bh_err err = bh_base64_decode(b64, len, &cipher);
+    if (err)
+        goto out;
+    err = decrypt_block(key, cipher.data, cipher.len, &p, &n);
+    if (err)
+        goto out;
+    /* The padding was right, so the key almost surely was: what is left to
+     * go wrong is the text itself. A NUL is valid UTF-8 but would cut the
+     * value short wherever it is used as a C string, so it is BH_EUTF8 too. */
+    if (!bh_utf8_valid((const char *)p, n) || (n && memchr(p, '\0', n))) {
+        err = BH_EUTF8;
+        goto out;
+    }
+    /* All checks passed before `out` is touched, so errors append nothing. */
+    err = bh_buf_add(out, p, n);
+out:
+    if (p) {
+        bh_wipe(p, cipher.len);
+        free(p);
+    }
+    bh_buf_release(&cipher);
+    return err;
+}
+
+bh_err bh_random_bytes(void *out, size_t len)
+{
+    if (!out && len)
+        return BH_EINVAL;
+    uint8_t *p = out;
+    while (len) {
+        size_t chunk = len < (size_t)INT_MAX ? len : (size_t)INT_MAX;
+        if (RAND_bytes(p, (int)chunk) != 1)
+            return BH_ECRYPTO;
+        p += chunk;
+        len -= chunk;
+    }
+    return BH_OK;
+}
+
+int bh_ct_equal(const void *a, const void *b, size_t len)
+{
+    if (len == 0)
+        return 1;
+    return CRYPTO_memcmp(a, b, len) == 0;
+}
+
+void bh_wipe(void *p, size_t len)
+{
+    if (p && len)
+        OPENSSL_cleanse(p, len);
+}
