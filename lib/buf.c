@@ -19,16 +19,18 @@ void bh_buf_init(bh_buf *b, size_t max)
 
 bh_err bh_buf_reserve(bh_buf *b, size_t extra)
 {
-    if (extra > b->max || b->len > b->max - extra)
+    /* The last test keeps room for the NUL even when max is SIZE_MAX. */
+    if (extra > b->max || b->len > b->max - extra || b->len + extra == SIZE_MAX)
         return BH_ETOOBIG;
-    size_t need = b->len + extra + 1; /* +1 for the NUL; cannot overflow: max < SIZE_MAX */
+    size_t need = b->len + extra + 1;
     if (need <= b->cap)
         return BH_OK;
+    size_t limit = b->max == SIZE_MAX ? SIZE_MAX : b->max + 1;
     size_t cap = b->cap ? b->cap : 64;
     while (cap < need)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-    if (cap > b->max + 1)
-        cap = b->max + 1 < need ? need : b->max + 1;
+    if (cap > limit)
+        cap = limit; /* never below need: need <= max + 1 */
     char *data = realloc(b->data, cap);
     if (!data)
         return BH_ENOMEM;

@@ -162,8 +162,8 @@ static bh_err check_value(const char *value, size_t len, bh_jtype type)
 
 bh_err bh_msg_set(bh_msg *m, const char *key, const char *value, size_t len, bh_jtype type)
 {
-    static const char *const words[] = {[BH_JTRUE] = "true", [BH_JFALSE] = "false",
-                                        [BH_JNULL] = "null"};
+    static const char *const words[] = {
+        [BH_JTRUE] = "true", [BH_JFALSE] = "false", [BH_JNULL] = "null"};
     if (type == BH_JTRUE || type == BH_JFALSE || type == BH_JNULL) {
         value = words[type];
         len = strlen(value);
@@ -223,9 +223,9 @@ bh_msg *bh_msg_dup(const bh_msg *m)
         const bh_field *f = &m->fields[i];
         char *key = memdup0(f->key, f->key_len);
         char *value = memdup0(f->value, f->value_len);
-        bh_err err = key && value ? append_owned(copy, key, f->key_len, value, f->value_len,
-                                                 f->type)
-                                  : BH_ENOMEM;
+        bh_err err = key && value
+                         ? append_owned(copy, key, f->key_len, value, f->value_len, f->type)
+                         : BH_ENOMEM;
         if (err) {
             if (err == BH_ENOMEM && (!key || !value)) {
                 free(key);
@@ -266,8 +266,7 @@ static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key,
             return bh_diag_add(j->d, BH_ETOOBIG, "", "more than %d fields", MAX_FIELDS);
         bh__json_skip_ws(j);
         if (!(flags & BH_PARSE_ALLOW_NESTED) && j->p < j->end && (*j->p == '{' || *j->p == '['))
-            return bh_diag_add(j->d, BH_ENESTED, key->data,
-                               "must be a plain value, not a JSON %s",
+            return bh_diag_add(j->d, BH_ENESTED, key->data, "must be a plain value, not a JSON %s",
                                *j->p == '{' ? "object" : "array");
         if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
             return err;
@@ -294,13 +293,13 @@ static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key,
     }
 }
 
-bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned flags,
-                    bh_msg **out, bh_diag *d)
+bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned flags, bh_msg **out,
+                    bh_diag *d)
 {
     *out = NULL;
     if (len > max_bytes)
-        return bh_diag_add(d, BH_ETOOBIG, "", "message of %zu bytes is over the limit of %zu",
-                           len, max_bytes);
+        return bh_diag_add(d, BH_ETOOBIG, "", "message of %zu bytes is over the limit of %zu", len,
+                           max_bytes);
     bh__json j;
     bh_err err = bh__json_begin(&j, json, len, d, "");
     if (err)

@@ -231,7 +231,8 @@ static bh_err check_table(const bh_fspec *table, size_t n, const bh_msg *m, int 
         const bh_field *f = lookup(m, spec->name, nocase);
         bh_err err = BH_OK;
         if (is_empty(f)) {
-            if ((spec->flags & BH_F_REQUIRED) || (required_on_success && (spec->flags & BH_F_ON_SUCCESS)))
+            if ((spec->flags & BH_F_REQUIRED) ||
+                (required_on_success && (spec->flags & BH_F_ON_SUCCESS)))
                 err = bh_diag_add(d, BH_EMISSING, spec->name, "required (%s)", spec->label);
         } else {
             err = bh_field_check(spec, f, d);

@@ -14,18 +14,27 @@
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Limits shared by many fields. */
-#define ID_LEN 64       /* applyno, baohanno, appkey, account numbers */
-#define NAME_LEN 200    /* organisations, banks */
-#define PERSON_LEN 100  /* people's names */
+#define ID_LEN 64      /* applyno, baohanno, appkey, account numbers */
+#define NAME_LEN 200   /* organisations, banks */
+#define PERSON_LEN 100 /* people's names */
 #define PHONE_LEN 50
 #define URL_LEN 2048
 #define REASON_LEN 1000
 #define MESSAGE_LEN 2000
 #define FILE_BASE64_MAX ((size_t)48 * 1024 * 1024) /* decoded bytes of an inlined file */
 
-#define TEXT(name, flags, len, label) {name, BH_T_TEXT, flags, len, 0, 0, NULL, label}
-#define TYPED(name, type, flags, label) {name, type, flags, 0, 0, 0, NULL, label}
-#define URL(name, flags, label) {name, BH_T_URL, flags, URL_LEN, 0, 0, NULL, label}
+#define TEXT(name, flags, len, label)                                                              \
+    {                                                                                              \
+        name, BH_T_TEXT, flags, len, 0, 0, NULL, label                                             \
+    }
+#define TYPED(name, type, flags, label)                                                            \
+    {                                                                                              \
+        name, type, flags, 0, 0, 0, NULL, label                                                    \
+    }
+#define URL(name, flags, label)                                                                    \
+    {                                                                                              \
+        name, BH_T_URL, flags, URL_LEN, 0, 0, NULL, label                                          \
+    }
 
 static const char *const zero_one[] = {"0", "1", NULL};
 
@@ -36,7 +45,10 @@ static const bh_fspec common_fields[] = {
 };
 
 /* Every response starts with these two. */
-#define CODE {"code", BH_T_ENUM, R, 0, 0, 0, zero_one, "响应代码"}
+#define CODE                                                                                       \
+    {                                                                                              \
+        "code", BH_T_ENUM, R, 0, 0, 0, zero_one, "响应代码"                                    \
+    }
 #define MESSAGE TEXT("message", R, MESSAGE_LEN, "响应信息")
 
 static const bh_fspec plain_response[] = {CODE, MESSAGE};
@@ -149,8 +161,10 @@ static const bh_fspec claims_request[] = {
     TEXT("Reason", 0, REASON_LEN, "理赔原因"),
 };
 
-#define IFACE(name, side, title, req, resp) \
-    {name, side, title, req, COUNT(req), resp, COUNT(resp), NULL, 0}
+#define IFACE(name, side, title, req, resp)                                                        \
+    {                                                                                              \
+        name, side, title, req, COUNT(req), resp, COUNT(resp), NULL, 0                             \
+    }
 
 static const bh_iface interfaces[] = {
     IFACE("baohanapply", BH_SIDE_INSTITUTION, "投保申请", apply_request, apply_response),

@@ -30,8 +30,8 @@ static bh_err assemble(const bh_msg *encrypted, const char *appkey, const char *
     return BH_OK;
 }
 
-bh_err bh_seal(const bh_iface *iface, const bh_credentials *cred, const bh_msg *plain,
-               int64_t now, bh_msg **wire, bh_diag *d)
+bh_err bh_seal(const bh_iface *iface, const bh_credentials *cred, const bh_msg *plain, int64_t now,
+               bh_msg **wire, bh_diag *d)
 {
     *wire = NULL;
     bh_err err = bh_validate(iface, BH_PART_PLAIN_REQUEST, plain, d);
@@ -44,8 +44,9 @@ bh_err bh_seal(const bh_iface *iface, const bh_credentials *cred, const bh_msg *
     if (!appkey)
         appkey = cred->appkey;
     if (!appkey)
-        err = bh_diag_add(d, BH_EMISSING, "appkey", "required: give it in the request or the "
-                                                    "credentials");
+        err = bh_diag_add(d, BH_EMISSING, "appkey",
+                          "required: give it in the request or the "
+                          "credentials");
     if (!cred->appsecret)
         err = bh_diag_add(d, BH_EINVAL, "appsecret", "required to sign");
     if (err)

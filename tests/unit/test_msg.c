@@ -108,7 +108,7 @@ static void test_refuses_bad_utf8(void)
     CHECK_EQ(parse_err("{\"\xFF\":\"x\"}", 0, NULL), BH_EUTF8);
     CHECK_EQ(parse_err("{\"a\":\"\\ud800\"}", 0, field), BH_EUTF8); /* lone high surrogate */
     CHECK_STR(field, "a");
-    CHECK_EQ(parse_err("{\"a\":\"\\udc00x\"}", 0, NULL), BH_EUTF8);  /* lone low surrogate */
+    CHECK_EQ(parse_err("{\"a\":\"\\udc00x\"}", 0, NULL), BH_EUTF8); /* lone low surrogate */
     CHECK_EQ(parse_err("{\"a\":\"\\ud800\\u0041\"}", 0, NULL), BH_EUTF8);
 }
 
@@ -199,8 +199,9 @@ static void test_write_round_trip(void)
     bh_buf out;
     bh_buf_init(&out, 4096);
     CHECK_EQ(bh_msg_to_json(m, 0, &out), BH_OK);
-    CHECK_STR(out.data, "{\"name\":\"引号\\\"反斜杠\\\\换行\\n制表\\t\\u0001\",\"amount\":200000.00,"
-                        "\"flag\":true,\"nothing\":null,\"obj\":{\"a\":[1]}}");
+    CHECK_STR(out.data,
+              "{\"name\":\"引号\\\"反斜杠\\\\换行\\n制表\\t\\u0001\",\"amount\":200000.00,"
+              "\"flag\":true,\"nothing\":null,\"obj\":{\"a\":[1]}}");
     bh_msg *back = NULL;
     CHECK_EQ(bh_msg_parse(out.data, out.len, out.len, BH_PARSE_ALLOW_NESTED, &back, NULL), BH_OK);
     if (back) {

@@ -5,8 +5,8 @@
 #include "baohan/baohan.h"
 #include "check.h"
 
-static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo",
-                                    "giveupnotice", "quitapply",  "quitnotice", "claimsnotice"};
+static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo", "giveupnotice",
+                                    "quitapply",   "quitnotice",   "claimsnotice"};
 
 static bh_msg *load_example(const char *iface)
 {
@@ -48,12 +48,12 @@ static void test_tables(void)
 
     /* the 密文 fields of baohanapply are exactly those the document marks */
     static const char *const encrypted[] = {
-        "biaoduanno",   "biaoduanname",     "zbr",
-        "zbrorgnum",    "approvalcode",     "projectcode",
-        "projectno",    "projectname",      "tendererbankcode",
-        "tendereropenbank", "tendererbankaccount", "tenderercontact",
-        "tenderercontacttel", "bzjendtime", "kaibiaotime",
-        "tendernoticeurl", "tenderfileurl"};
+        "biaoduanno",         "biaoduanname",        "zbr",
+        "zbrorgnum",          "approvalcode",        "projectcode",
+        "projectno",          "projectname",         "tendererbankcode",
+        "tendereropenbank",   "tendererbankaccount", "tenderercontact",
+        "tenderercontacttel", "bzjendtime",          "kaibiaotime",
+        "tendernoticeurl",    "tenderfileurl"};
     const bh_iface *apply = bh_iface_find("baohanapply");
     size_t count = 0;
     for (size_t f = 0; f < apply->nrequest; f++)
@@ -268,9 +268,10 @@ static void test_responses(void)
     bh_msg_free(m);
 
     const bh_iface *info = bh_iface_find("getbaohaninfo");
-    m = parse("{\"code\":1,\"message\":\"ok\",\"data\":{\"baohanurl\":\"https://fi/f/1\","
-              "\"baohanfile\":\"JVBERi0xLjcK\",\"guaranteemd5\":\"d41d8cd98f00b204e9800998ecf8427e\"}}",
-              BH_PARSE_ALLOW_NESTED);
+    m = parse(
+        "{\"code\":1,\"message\":\"ok\",\"data\":{\"baohanurl\":\"https://fi/f/1\","
+        "\"baohanfile\":\"JVBERi0xLjcK\",\"guaranteemd5\":\"d41d8cd98f00b204e9800998ecf8427e\"}}",
+        BH_PARSE_ALLOW_NESTED);
     CHECK(bh_validate(info, BH_PART_RESPONSE, m, &d) != BH_OK);
     const bh_problem *p = bh_diag_find(&d, "data.guaranteemd5");
     CHECK(p && p->code == BH_EFORMAT && strstr(p->message, "upper-case"));

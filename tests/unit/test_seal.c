@@ -5,8 +5,8 @@
 #include "baohan/baohan.h"
 #include "check.h"
 
-static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo",
-                                    "giveupnotice", "quitapply",  "quitnotice", "claimsnotice"};
+static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo", "giveupnotice",
+                                    "quitapply",   "quitnotice",   "claimsnotice"};
 
 /* 2026-11-28 10:00:00 CST */
 #define NOW 1795831200

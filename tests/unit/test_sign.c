@@ -121,12 +121,14 @@ static void test_verify(void)
     CHECK_STR(field, "sign");
     CHECK_EQ(verify("{\"appkey\":\"FI001\",\"sign\":\"\"}", "s", field), BH_EMISSING);
     CHECK_EQ(verify("{\"appkey\":\"FI001\",\"sign\":123}", "s", field), BH_ETYPE);
-    CHECK_EQ(verify("{\"sign\":\"0e4a7c923701666d83e537945b34be773b4adee49f650b36f3c618a9c3bce97\"}",
-                    "s", field),
-             BH_EFORMAT);
-    CHECK_EQ(verify("{\"sign\":\"0e4a7c923701666d83e537945b34be773b4adee49f650b36f3c618a9c3bce97g\"}",
-                    "s", field),
-             BH_EFORMAT);
+    CHECK_EQ(
+        verify("{\"sign\":\"0e4a7c923701666d83e537945b34be773b4adee49f650b36f3c618a9c3bce97\"}",
+               "s", field),
+        BH_EFORMAT);
+    CHECK_EQ(
+        verify("{\"sign\":\"0e4a7c923701666d83e537945b34be773b4adee49f650b36f3c618a9c3bce97g\"}",
+               "s", field),
+        BH_EFORMAT);
 }
 
 static void test_apply(void)
