@@ -80,11 +80,8 @@ static int run_seal(int argc, char **argv)
         }
         bh_diag_release(&d);
     }
-    bh_credentials cred = {cli_appkey(appkey_flag), NULL, {{0}}};
-    rc = cli_secret(cmd, secret_flag, "appsecret", CLI_ENV_APPSECRET, &cred.appsecret);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    rc = cli_sm4_key(cmd, key_flag, &cred.key);
+    bh_credentials cred;
+    rc = cli_credentials(cmd, secret_flag, key_flag, appkey_flag, &cred);
     if (rc != CLI_EXIT_OK)
         return rc;
 
@@ -138,11 +135,8 @@ static int run_open(int argc, char **argv)
         if (rc != CLI_EXIT_OK)
             return rc;
     }
-    bh_credentials cred = {cli_appkey(appkey_flag), NULL, {{0}}};
-    rc = cli_secret(cmd, secret_flag, "appsecret", CLI_ENV_APPSECRET, &cred.appsecret);
-    if (rc != CLI_EXIT_OK)
-        return rc;
-    rc = cli_sm4_key(cmd, key_flag, &cred.key);
+    bh_credentials cred;
+    rc = cli_credentials(cmd, secret_flag, key_flag, appkey_flag, &cred);
     if (rc != CLI_EXIT_OK)
         return rc;
 

@@ -36,7 +36,14 @@ static int check_sm3(char *why, size_t n)
     if (err != BH_OK)
         return fail(why, n, "bh_sm3_hex failed", err);
     if (strcmp(hex, "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0") != 0)
-        return fail(why, n, "wrong digest", BH_OK);
+        return fail(why, n, "wrong digest of \"abc\"", BH_OK);
+    static const char sixty_four[] =
+        "abcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcdabcd";
+    err = bh_sm3_hex(sixty_four, 64, hex);
+    if (err != BH_OK)
+        return fail(why, n, "bh_sm3_hex failed", err);
+    if (strcmp(hex, "debe9ff92275b8a138604889c18e5a4d6fdb70e5387e5765293dcba39c0c5732") != 0)
+        return fail(why, n, "wrong digest of the 64-byte message", BH_OK);
     return 1;
 }
 
@@ -60,6 +67,27 @@ static int check_sm4_block(char *why, size_t n)
         return fail(why, n, "decryption failed", err);
     if (memcmp(block, key.bytes, sizeof block) != 0)
         return fail(why, n, "decryption does not give the plaintext back", BH_OK);
+    return 1;
+}
+
+/* GB/T 32907-2016 appendix A, example 2: the example block encrypted
+ * 1,000,000 times with the same key. */
+static int check_sm4_million(char *why, size_t n)
+{
+    static const uint8_t want[BH_SM4_BLOCK] = {0x59, 0x52, 0x98, 0xc7, 0xc6, 0xfd, 0x27, 0x1f,
+                                               0x04, 0x02, 0xf8, 0x04, 0xc3, 0x3d, 0x3f, 0x66};
+    bh_sm4_key key;
+    uint8_t block[BH_SM4_BLOCK];
+    bh_err err = bh_sm4_key_parse(KAT_KEY_HEX, &key, NULL, "key");
+    if (err != BH_OK)
+        return fail(why, n, "the test key does not parse", err);
+    memcpy(block, key.bytes, sizeof block);
+    for (long i = 0; i < 1000000 && err == BH_OK; i++)
+        err = bh_sm4_ecb_raw(&key, 1, block, block, sizeof block);
+    if (err != BH_OK)
+        return fail(why, n, "encryption failed", err);
+    if (memcmp(block, want, sizeof block) != 0)
+        return fail(why, n, "wrong ciphertext after 1,000,000 encryptions", BH_OK);
     return 1;
 }
 
@@ -283,8 +311,10 @@ out:
 }
 
 static const check checks[] = {
-    {"sm3", "SM3(\"abc\"), GB/T 32905 example", check_sm3},
-    {"sm4", "SM4 block encrypt and decrypt, GB/T 32907 example", check_sm4_block},
+    {"sm3", "SM3 of \"abc\" and of the 64-byte message, GB/T 32905 examples", check_sm3},
+    {"sm4", "SM4 block encrypt and decrypt, GB/T 32907 example 1", check_sm4_block},
+    {"sm4-million", "SM4 encryption iterated 1,000,000 times, GB/T 32907 example 2",
+     check_sm4_million},
     {"sm4-key", "SM4 key in hex and Base64 forms, PROTOCOL.md section 3", check_sm4_key},
     {"sign", "SM3 signature worked examples, PROTOCOL.md section 4", check_sign},
     {"encrypt", "field encryption examples, PROTOCOL.md section 5", check_encrypt},
@@ -303,9 +333,9 @@ static int run_selfcheck(int argc, char **argv)
     for (size_t i = 0; i < total; i++) {
         char why[256] = "";
         if (checks[i].fn(why, sizeof why)) {
-            printf("ok    %-10s %s\n", checks[i].name, checks[i].what);
+            printf("ok    %-12s %s\n", checks[i].name, checks[i].what);
         } else {
-            printf("FAIL  %-10s %s: %s\n", checks[i].name, checks[i].what, why);
+            printf("FAIL  %-12s %s: %s\n", checks[i].name, checks[i].what, why);
             failed++;
         }
     }

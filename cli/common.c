@@ -257,3 +257,14 @@ int cli_print_line(const cli_cmd *cmd, const char *text, size_t len)
     }
     return CLI_EXIT_OK;
 }
+
+int cli_credentials(const cli_cmd *cmd, const char *secret_flag, const char *key_flag,
+                    const char *appkey_flag, bh_credentials *cred)
+{
+    memset(cred, 0, sizeof *cred);
+    cred->appkey = cli_appkey(appkey_flag);
+    int rc = cli_secret(cmd, secret_flag, "appsecret", CLI_ENV_APPSECRET, &cred->appsecret);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    return cli_sm4_key(cmd, key_flag, &cred->key);
+}

@@ -73,6 +73,11 @@ const char *cli_appkey(const char *flag_value);
  * message naming where the key came from, never the key itself. */
 int cli_sm4_key(const cli_cmd *cmd, const char *flag_value, bh_sm4_key *key);
 
+/* All three: the optional appkey, the appsecret and the SM4 key, from their
+ * flags or else the environment (cli_appkey, cli_secret, cli_sm4_key). */
+int cli_credentials(const cli_cmd *cmd, const char *secret_flag, const char *key_flag,
+                    const char *appkey_flag, bh_credentials *cred);
+
 /* A name for the input in messages: the path, or "standard input". */
 const char *cli_input_name(const char *path);
 

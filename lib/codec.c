@@ -41,8 +41,7 @@ bh_err bh_hex_encode(const void *data, size_t len, int upper, bh_buf *out)
     return BH_OK;
 }
 
-/* The value of a hex digit, or -1. */
-static int hex_value(unsigned char c)
+int bh_hex_digit(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -59,15 +58,15 @@ bh_err bh_hex_decode(const char *text, size_t len, bh_buf *out)
         return BH_EHEX;
     /* Validate before touching `out`, so an error leaves it unchanged. */
     for (size_t i = 0; i < len; i++)
-        if (hex_value((unsigned char)text[i]) < 0)
+        if (bh_hex_digit((unsigned char)text[i]) < 0)
             return BH_EHEX;
     bh_err err = bh_buf_reserve(out, len / 2);
     if (err)
         return err;
     uint8_t *dst = (uint8_t *)out->data + out->len;
     for (size_t i = 0; i < len; i += 2)
-        dst[i / 2] = (uint8_t)(hex_value((unsigned char)text[i]) << 4 |
-                               hex_value((unsigned char)text[i + 1]));
+        dst[i / 2] = (uint8_t)(bh_hex_digit((unsigned char)text[i]) << 4 |
+                               bh_hex_digit((unsigned char)text[i + 1]));
     out->len += len / 2;
     out->data[out->len] = '\0';
     return BH_OK;

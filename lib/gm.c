@@ -64,11 +64,9 @@ bh_err bh_md5_hex(const void *data, size_t len, char out[BH_MD5_HEX_LEN + 1])
 
 static int all_hex(const char *s, size_t len)
 {
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+    for (size_t i = 0; i < len; i++)
+        if (bh_hex_digit((unsigned char)s[i]) < 0)
             return 0;
-    }
     return 1;
 }
 

@@ -87,17 +87,6 @@ bh_err bh_sign_apply(bh_msg *m, const char *appsecret)
     return err;
 }
 
-static int hex_lower(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c;
-    if (c >= 'a' && c <= 'f')
-        return c;
-    if (c >= 'A' && c <= 'F')
-        return c + ('a' - 'A');
-    return -1;
-}
-
 bh_err bh_sign_verify(const bh_msg *m, const char *appsecret, bh_diag *d)
 {
     const bh_field *f = bh_msg_get(m, BH_SIGN_FIELD);
@@ -108,9 +97,9 @@ bh_err bh_sign_verify(const bh_msg *m, const char *appsecret, bh_diag *d)
     char given[BH_SM3_HEX_LEN + 1];
     int well_formed = f->value_len == BH_SM3_HEX_LEN;
     for (size_t i = 0; well_formed && i < BH_SM3_HEX_LEN; i++) {
-        int c = hex_lower(f->value[i]);
-        well_formed = c >= 0;
-        given[i] = (char)c;
+        int v = bh_hex_digit((unsigned char)f->value[i]);
+        well_formed = v >= 0;
+        given[i] = "0123456789abcdef"[v & 15];
     }
     if (!well_formed)
         return bh_diag_add(d, BH_EFORMAT, BH_SIGN_FIELD,

@@ -21,6 +21,9 @@ bh_err bh_hex_encode(const void *data, size_t len, int upper, bh_buf *out) BH_MU
 /* Writes hex into `out`, which must hold 2*len+1 bytes; cannot fail. */
 void bh_hex_encode_to(const void *data, size_t len, int upper, char *out);
 
+/* The value 0..15 of one hexadecimal digit (either case), or -1. */
+int bh_hex_digit(int c);
+
 /* Decodes hex (either case). BH_EHEX on odd length or a non-hex character.
  * Appends the bytes to `out`; on error `out` is unchanged. */
 bh_err bh_hex_decode(const char *text, size_t len, bh_buf *out) BH_MUST_CHECK;

@@ -11,51 +11,51 @@
 static int check_failures;
 static int check_count;
 
-#define CHECK(cond)                                                                  \
-    do {                                                                             \
-        check_count++;                                                               \
-        if (!(cond)) {                                                               \
-            check_failures++;                                                        \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                            \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        check_count++;                                                                             \
+        if (!(cond)) {                                                                             \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
 /* Compares two C strings, printing both on mismatch. */
-#define CHECK_STR(got, want)                                                          \
-    do {                                                                              \
-        const char *check_g_ = (got), *check_w_ = (want);                             \
-        check_count++;                                                                \
-        if (!check_g_ || !check_w_ || strcmp(check_g_, check_w_) != 0) {              \
-            check_failures++;                                                         \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:  %s\n  want: %s\n",  \
-                    __FILE__, __LINE__, #got, check_g_ ? check_g_ : "(null)",         \
-                    check_w_ ? check_w_ : "(null)");                                  \
-        }                                                                             \
+#define CHECK_STR(got, want)                                                                       \
+    do {                                                                                           \
+        const char *check_g_ = (got), *check_w_ = (want);                                          \
+        check_count++;                                                                             \
+        if (!check_g_ || !check_w_ || strcmp(check_g_, check_w_) != 0) {                           \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: %s\n  got:  %s\n  want: %s\n", __FILE__,     \
+                    __LINE__, #got, check_g_ ? check_g_ : "(null)",                                \
+                    check_w_ ? check_w_ : "(null)");                                               \
+        }                                                                                          \
     } while (0)
 
 /* Compares two integers (e.g. bh_err codes), printing both on mismatch. */
-#define CHECK_EQ(got, want)                                                            \
-    do {                                                                               \
-        long long check_g_ = (long long)(got), check_w_ = (long long)(want);           \
-        check_count++;                                                                 \
-        if (check_g_ != check_w_) {                                                    \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s\n  got:  %lld\n  want: %lld\n", \
-                    __FILE__, __LINE__, #got, check_g_, check_w_);                     \
-        }                                                                              \
+#define CHECK_EQ(got, want)                                                                        \
+    do {                                                                                           \
+        long long check_g_ = (long long)(got), check_w_ = (long long)(want);                       \
+        check_count++;                                                                             \
+        if (check_g_ != check_w_) {                                                                \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s\n  got:  %lld\n  want: %lld\n", __FILE__,  \
+                    __LINE__, #got, check_g_, check_w_);                                           \
+        }                                                                                          \
     } while (0)
 
 /* Runs one test function and names it in the output. */
-#define RUN(test)                                                      \
-    do {                                                               \
-        int check_before_ = check_failures;                            \
-        test();                                                        \
-        printf("%s %s\n", check_failures == check_before_ ? "ok  " : "FAIL", #test); \
+#define RUN(test)                                                                                  \
+    do {                                                                                           \
+        int check_before_ = check_failures;                                                        \
+        test();                                                                                    \
+        printf("%s %s\n", check_failures == check_before_ ? "ok  " : "FAIL", #test);               \
     } while (0)
 
 /* Ends main(): prints the tally and returns the exit status. */
-#define CHECK_DONE()                                                                \
-    (printf("%d checks, %d failed\n", check_count, check_failures),                 \
+#define CHECK_DONE()                                                                               \
+    (printf("%d checks, %d failed\n", check_count, check_failures),                                \
      check_failures ? EXIT_FAILURE : EXIT_SUCCESS)
 
 /* Reads a whole file into a NUL-terminated malloc'd string; aborts the test

@@ -4,21 +4,7 @@
 
 #include "baohan/baohan.h"
 #include "check.h"
-
-static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo", "giveupnotice",
-                                    "quitapply",   "quitnotice",   "claimsnotice"};
-
-static bh_msg *load_example(const char *iface)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.plain.json", BH_SPEC_EXAMPLES_DIR, iface);
-    size_t len;
-    char *json = check_read_file(path, &len);
-    bh_msg *m = NULL;
-    CHECK_EQ(bh_msg_parse(json, len, BH_MSG_MAX_REQUEST, 0, &m, NULL), BH_OK);
-    free(json);
-    return m;
-}
+#include "fixtures.h"
 
 static bh_msg *parse(const char *json, unsigned flags)
 {
@@ -32,8 +18,8 @@ static void test_tables(void)
     CHECK_EQ(bh_iface_count(), 7);
     for (size_t i = 0; i < 7; i++) {
         const bh_iface *iface = bh_iface_at(i);
-        CHECK_STR(iface->name, names[i]);
-        CHECK(bh_iface_find(names[i]) == iface);
+        CHECK_STR(iface->name, example_names[i]);
+        CHECK(bh_iface_find(example_names[i]) == iface);
         CHECK(iface->nrequest > 0 && iface->nresponse >= 2);
         CHECK_STR(iface->response[0].name, "code");
         CHECK_STR(iface->response[1].name, "message");
@@ -72,14 +58,15 @@ static void test_tables(void)
 static void test_examples_valid(void)
 {
     for (size_t i = 0; i < 7; i++) {
-        bh_msg *m = load_example(names[i]);
+        bh_msg *m = load_example(example_names[i]);
         bh_diag d = BH_DIAG_INIT;
-        CHECK_EQ(bh_validate(bh_iface_find(names[i]), BH_PART_PLAIN_REQUEST, m, &d), BH_OK);
+        CHECK_EQ(bh_validate(bh_iface_find(example_names[i]), BH_PART_PLAIN_REQUEST, m, &d), BH_OK);
         for (size_t p = 0; p < d.count; p++)
-            fprintf(stderr, "  %s: %s: %s\n", names[i], d.items[p].field, d.items[p].message);
+            fprintf(stderr, "  %s: %s: %s\n", example_names[i], d.items[p].field,
+                    d.items[p].message);
         /* a complete request also needs appkey, timestamp and sign */
         bh_diag_release(&d);
-        CHECK_EQ(bh_validate(bh_iface_find(names[i]), BH_PART_REQUEST, m, &d), BH_EMISSING);
+        CHECK_EQ(bh_validate(bh_iface_find(example_names[i]), BH_PART_REQUEST, m, &d), BH_EMISSING);
         CHECK_EQ(d.count, 3);
         CHECK(bh_diag_find(&d, "appkey") && bh_diag_find(&d, "timestamp") &&
               bh_diag_find(&d, "sign"));
@@ -93,13 +80,13 @@ static void test_examples_valid(void)
 static void test_every_required_field(void)
 {
     for (size_t i = 0; i < 7; i++) {
-        const bh_iface *iface = bh_iface_find(names[i]);
+        const bh_iface *iface = bh_iface_find(example_names[i]);
         for (size_t f = 0; f < iface->nrequest; f++) {
             const bh_fspec *spec = &iface->request[f];
             if (!(spec->flags & BH_F_REQUIRED))
                 continue;
             for (int how = 0; how < 3; how++) {
-                bh_msg *m = load_example(names[i]);
+                bh_msg *m = load_example(example_names[i]);
                 if (how == 0)
                     CHECK_EQ(bh_msg_remove(m, spec->name), 1);
                 else if (how == 1)
@@ -118,7 +105,7 @@ static void test_every_required_field(void)
             }
         }
         /* and optional fields may be absent */
-        bh_msg *m = load_example(names[i]);
+        bh_msg *m = load_example(example_names[i]);
         for (size_t f = 0; f < iface->nrequest; f++)
             if (!(iface->request[f].flags & BH_F_REQUIRED))
                 bh_msg_remove(m, iface->request[f].name);

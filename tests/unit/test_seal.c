@@ -5,24 +5,10 @@
 
 #include "baohan/baohan.h"
 #include "check.h"
-
-static const char *const names[] = {"baohanapply", "baohannotice", "getbaohaninfo", "giveupnotice",
-                                    "quitapply",   "quitnotice",   "claimsnotice"};
+#include "fixtures.h"
 
 /* 2026-11-28 10:00:00 CST */
 #define NOW 1795831200
-
-static bh_msg *load_example(const char *iface)
-{
-    char path[512];
-    snprintf(path, sizeof path, "%s/%s.plain.json", BH_SPEC_EXAMPLES_DIR, iface);
-    size_t len;
-    char *json = check_read_file(path, &len);
-    bh_msg *m = NULL;
-    CHECK_EQ(bh_msg_parse(json, len, BH_MSG_MAX_REQUEST, 0, &m, NULL), BH_OK);
-    free(json);
-    return m;
-}
 
 static bh_credentials creds(void)
 {
@@ -36,8 +22,8 @@ static void test_round_trip_every_interface(void)
 {
     bh_credentials c = creds();
     for (size_t i = 0; i < 7; i++) {
-        const bh_iface *iface = bh_iface_find(names[i]);
-        bh_msg *plain = load_example(names[i]);
+        const bh_iface *iface = bh_iface_find(example_names[i]);
+        bh_msg *plain = load_example(example_names[i]);
         bh_msg *wire = NULL, *received = NULL, *opened = NULL;
         bh_diag d = BH_DIAG_INIT;
         CHECK_EQ(bh_seal(iface, &c, plain, NOW, &wire, &d), BH_OK);
@@ -57,7 +43,8 @@ static void test_round_trip_every_interface(void)
         CHECK_EQ(bh_check_timestamp(received, NOW + 299, 300, NULL), BH_OK);
         CHECK_EQ(bh_open(iface, &c, received, &opened, &d), BH_OK);
         for (size_t p = 0; p < d.count; p++)
-            fprintf(stderr, "  %s: %s: %s\n", names[i], d.items[p].field, d.items[p].message);
+            fprintf(stderr, "  %s: %s: %s\n", example_names[i], d.items[p].field,
+                    d.items[p].message);
         for (size_t f = 0; opened && f < bh_msg_count(plain); f++) {
             const bh_field *want = bh_msg_at(plain, f);
             const bh_field *got = bh_msg_get(opened, want->key);
@@ -122,7 +109,7 @@ static void random_text(bh_buf *b, size_t max)
         uint32_t cp;
         switch (rnd(6)) {
         case 0:
-            cp = (uint32_t)"\"\\&= \n\t/%+"[rnd(10)];
+            cp = (uint32_t) "\"\\&= \n\t/%+"[rnd(10)];
             break;
         case 1:
             cp = 0x20 + rnd(0x5F);
