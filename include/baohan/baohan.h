@@ -3,7 +3,9 @@
 #ifndef BAOHAN_H
 #define BAOHAN_H
 
+#include "body.h"
 #include "buf.h"
+#include "client.h"
 #include "clock.h"
 #include "codec.h"
 #include "error.h"

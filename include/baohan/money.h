@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "buf.h"
 #include "error.h"
 
 #ifdef __cplusplus
@@ -30,6 +31,12 @@ bh_err bh_money_parse(const char *text, size_t len, int64_t *fen, bh_diag *d,
 
 /* Writes `fen` as yuan with exactly two decimals ("20000.00"). */
 void bh_money_format(int64_t fen, char out[BH_MONEY_TEXT_MAX]);
+
+/* Appends the amount in Chinese capital numerals as written on financial
+ * documents: 20000.00 → "人民币贰万元整", 1234.56 → "人民币壹仟贰佰叁拾肆元伍角陆分",
+ * 100000.05 → "人民币壹拾万元零伍分". BH_ERANGE for negative amounts or above
+ * 9999999999999.99 yuan. */
+bh_err bh_money_capital(int64_t fen, bh_buf *out) BH_MUST_CHECK;
 
 /* An exact non-negative decimal: value = units / 10^scale. */
 typedef struct bh_rate {
