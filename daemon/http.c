@@ -1,0 +1,735 @@
+/* baohand's HTTP server over GNU libmicrohttpd (see daemon/http.h and
+ * docs/internals/http.md).
+ *
+ * One request = one `struct request`, created by MHD's URI-log callback (the
+ * first thing MHD calls once the request line is read, and the only place the
+ * raw query string is available) and freed by the completion callback, which
+ * MHD calls once the answer has been written to the socket or the connection
+ * has gone away. That callback also writes the access-log line and counts the
+ * request out, which is what bh_http_stop() waits for. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "http.h"
+#include "banned.h"
+
+/* How the server runs; see docs/internals/http.md for the measurements behind
+ * the choice. One thread per connection: a handler that blocks (waiting for a
+ * durable commit) then only holds up its own connection. */
+#define DEFAULT_CONNECTIONS 1024
+#define MAX_CONNECTIONS 65536
+/* Idle keep-alive connections and stalled uploads are closed after this. */
+#define CONNECTION_TIMEOUT_S 60u
+/* bh_http_stop() waits at most this long for in-flight requests. */
+#define DRAIN_TIMEOUT_S 30
+/* Response bodies (getbaohaninfo carries files in Base64). */
+#define RESPONSE_MAX BH_BUF_MAX_DEFAULT
+/* The most memory reserved for a body before its bytes arrive. */
+#define RESERVE_MAX ((size_t)1024 * 1024)
+/* The longest access-log line; the path is cut well before that. */
+#define LOG_LINE_MAX 4096
+#define LOG_PATH_MAX 1024
+
+static const char JSON_TYPE[] = "application/json; charset=utf-8";
+
+struct bh_http_server {
+    struct MHD_Daemon *mhd;
+    int listen_fd; /* owned by MHD once started, until quiesced */
+    int port;
+    size_t max_body;
+    char *large_prefix; /* NULL: none */
+    size_t large_prefix_len;
+    size_t large_max_body;
+    FILE *access_log;
+    bh_http_handler handler;
+    void *ctx;
+
+    atomic_int stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t idle;
+    size_t inflight; /* requests between the request line and the completion callback */
+};
+
+struct request {
+    bh_http_server *srv;
+    char *uri; /* the raw request target, as received */
+    struct timespec start;
+    char remote[INET6_ADDRSTRLEN];
+    char *method; /* copies for the access log */
+    char *path;
+    bh_buf body;
+    int called;  /* the access callback has seen this request */
+    int too_big; /* the body went over its cap: discard the rest, answer 413 */
+    int oom;
+    int status; /* the status queued, 0 until then */
+    char note[sizeof(((bh_http_response *)0)->note)];
+};
+
+/* ---- listen addresses ---- */
+
+struct listen_addr {
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int family;
+};
+
+static bh_err parse_listen(const char *text, struct listen_addr *out, const char **rule)
+{
+    const char *why = NULL;
+    char host[INET6_ADDRSTRLEN + 2];
+    const char *port_text;
+    size_t hlen;
+
+    memset(out, 0, sizeof(*out));
+    if (!text || !*text) {
+        why = "is empty; write HOST:PORT, e.g. 127.0.0.1:8080";
+        goto bad;
+    }
+    if (text[0] == '[') {
+        const char *close = strchr(text, ']');
+        if (!close || close[1] != ':') {
+            why = "an IPv6 address must be written [ADDRESS]:PORT";
+            goto bad;
+        }
+        hlen = (size_t)(close - text - 1);
+        port_text = close + 2;
+        if (hlen == 0 || hlen >= sizeof(host)) {
+            why = "is not a valid IPv6 address in brackets";
+            goto bad;
+        }
+        memcpy(host, text + 1, hlen);
+        host[hlen] = '\0';
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&out->ss;
+        if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1) {
+            why = "is not a valid IPv6 address in brackets";
+            goto bad;
+        }
+        a6->sin6_family = AF_INET6;
+        out->family = AF_INET6;
+        out->len = sizeof(*a6);
+    } else {
+        const char *colon = strrchr(text, ':');
+        if (!colon) {
+            why = "has no port; write HOST:PORT, e.g. 127.0.0.1:8080";
+            goto bad;
+        }
+        hlen = (size_t)(colon - text);
+        port_text = colon + 1;
+        if (hlen == 0) {
+            why = "has no host; write e.g. 127.0.0.1:PORT, or 0.0.0.0:PORT for every interface";
+            goto bad;
+        }
+        if (hlen >= sizeof(host)) {
+            why = "host must be an IPv4 address, [IPv6 address] or localhost";
+            goto bad;
+        }
+        memcpy(host, text, hlen);
+        host[hlen] = '\0';
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&out->ss;
+        if (strcmp(host, "localhost") == 0) {
+            a4->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        } else if (inet_pton(AF_INET, host, &a4->sin_addr) != 1) {
+            why = strchr(host, ':') ? "an IPv6 address must be written [ADDRESS]:PORT"
+                                    : "host must be an IPv4 address, [IPv6 address] or localhost";
+            goto bad;
+        }
+        a4->sin_family = AF_INET;
+        out->family = AF_INET;
+        out->len = sizeof(*a4);
+    }
+
+    /* The port: 1 to 5 ASCII digits, 0..65535. */
+    unsigned long port = 0;
+    size_t n = 0;
+    for (; port_text[n]; n++) {
+        if (port_text[n] < '0' || port_text[n] > '9' || n >= 5) {
+            why = "port must be a number from 0 to 65535";
+            goto bad;
+        }
+        port = port * 10 + (unsigned long)(port_text[n] - '0');
+    }
+    if (n == 0 || port > 65535) {
+        why = "port must be a number from 0 to 65535";
+        goto bad;
+    }
+    if (out->family == AF_INET6)
+        ((struct sockaddr_in6 *)&out->ss)->sin6_port = htons((uint16_t)port);
+    else
+        ((struct sockaddr_in *)&out->ss)->sin_port = htons((uint16_t)port);
+    if (rule)
+        *rule = NULL;
+    return BH_OK;
+
+bad:
+    if (rule)
+        *rule = why;
+    return BH_EINVAL;
+}
+
+bh_err bh_http_listen_check(const char *text, const char **rule)
+{
+    struct listen_addr a;
+    return parse_listen(text, &a, rule);
+}
+
+/* Creates, binds and listens; the socket is non-blocking and close-on-exec. */
+static bh_err open_listener(const struct listen_addr *a, const char *text, int *fd_out,
+                            int *port_out, bh_diag *d)
+{
+    int fd = socket(a->family, SOCK_STREAM, 0);
+    if (fd < 0)
+        return bh_diag_add(d, BH_EIO, "listen", "cannot create a socket for %s: %s", text,
+                           strerror(errno));
+    int one = 1;
+    /* Restart without waiting for TIME_WAIT connections of the last run. */
+    if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
+        goto fail;
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
+        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+        goto fail;
+    if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
+        goto fail;
+    if (listen(fd, SOMAXCONN) != 0)
+        goto fail;
+
+    struct sockaddr_storage got;
+    socklen_t glen = sizeof(got);
+    if (getsockname(fd, (struct sockaddr *)&got, &glen) != 0)
+        goto fail;
+    *port_out = got.ss_family == AF_INET6 ? ntohs(((struct sockaddr_in6 *)&got)->sin6_port)
+                                          : ntohs(((struct sockaddr_in *)&got)->sin_port);
+    *fd_out = fd;
+    return BH_OK;
+
+fail:;
+    int e = errno;
+    close(fd);
+    return bh_diag_add(d, BH_EIO, "listen", "cannot listen on %s: %s", text, strerror(e));
+}
+
+/* ---- the access log ---- */
+
+static int64_t elapsed_us(const struct timespec *start)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)(now.tv_sec - start->tv_sec) * 1000000 + (now.tv_nsec - start->tv_nsec) / 1000;
+}
+
+/* Appends `s`, writing bytes that would break the line's shape (controls,
+ * and with `strict` also space and non-ASCII) as %XX, up to `max` bytes of output. */
+static void log_escaped(bh_buf *line, const char *s, int strict, size_t max)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t start = line->len;
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        int esc = c < 0x20 || c == 0x7f || (strict && (c == ' ' || c >= 0x80));
+        if (line->len - start + 3 > max) {
+            if (bh_buf_addstr(line, "...") != BH_OK)
+                return;
+            return;
+        }
+        if (esc) {
+            char e[3] = {'%', hex[c >> 4], hex[c & 15]};
+            if (bh_buf_add(line, e, 3) != BH_OK)
+                return;
+        } else if (bh_buf_addch(line, (char)c) != BH_OK) {
+            return;
+        }
+    }
+    if (line->len == start && bh_buf_addch(line, '-') != BH_OK)
+        return;
+}
+
+/* Why a request ended without its answer being fully sent, or NULL. */
+static const char *aborted(enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+    case MHD_REQUEST_TERMINATED_COMPLETED_OK:
+        return NULL;
+    case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED:
+        return "(aborted: connection timed out)";
+    case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN:
+        return "(aborted: server stopped)";
+    case MHD_REQUEST_TERMINATED_CLIENT_ABORT:
+    case MHD_REQUEST_TERMINATED_READ_ERROR:
+        return "(aborted: client closed the connection)";
+    default:
+        return "(aborted: connection error)";
+    }
+}
+
+static void write_access_log(struct request *r, const char *abort_reason)
+{
+    FILE *f = r->srv->access_log;
+    if (!f)
+        return;
+    char when[BH_TIME_TEXT_LEN + 1];
+    bh_time_format(bh_time_now(), when);
+    int64_t us = elapsed_us(&r->start);
+    if (us < 0)
+        us = 0;
+
+    /* Built whole, then written with one fwrite: stdio locks the stream for
+     * the call, so lines from different threads never interleave. */
+    bh_buf line;
+    bh_buf_init(&line, LOG_LINE_MAX);
+    bh_err e = bh_buf_addf(&line, "%s %s ", when, r->remote[0] ? r->remote : "-");
+    if (e == BH_OK) {
+        log_escaped(&line, r->method, 1, 32);
+        e = bh_buf_addch(&line, ' ');
+    }
+    if (e == BH_OK) {
+        log_escaped(&line, r->path, 1, LOG_PATH_MAX);
+        if (r->status > 0)
+            e = bh_buf_addf(&line, " %d", r->status);
+        else
+            e = bh_buf_addstr(&line, " -");
+    }
+    if (e == BH_OK)
+        e = bh_buf_addf(&line, " %" PRId64 ".%02" PRId64 "ms", us / 1000, (us % 1000) / 10);
+    if (e == BH_OK && r->note[0]) {
+        e = bh_buf_addch(&line, ' ');
+        if (e == BH_OK)
+            log_escaped(&line, r->note, 0, sizeof(r->note) * 3);
+    }
+    if (e == BH_OK && abort_reason)
+        e = bh_buf_addf(&line, " %s", abort_reason);
+    /* The line always ends with its newline, even when cut short (the
+     * per-field limits above keep it well under LOG_LINE_MAX). */
+    if (bh_buf_addch(&line, '\n') != BH_OK && line.len > 0)
+        line.data[line.len - 1] = '\n';
+    if (line.len > 0)
+        fwrite(line.data, 1, line.len, f);
+    bh_buf_release(&line);
+}
+
+/* ---- MHD callbacks ---- */
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    int n = snprintf(msg, sizeof(msg), "baohand: http: ");
+    int m = vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
+    if (len > sizeof(msg) - 2)
+        len = sizeof(msg) - 2;
+    /* MHD's messages usually end with a newline; make sure of exactly one. */
+    while (len > 0 && msg[len - 1] == '\n')
+        len--;
+    msg[len++] = '\n';
+    fwrite(msg, 1, len, stderr);
+}
+
+static void *uri_started(void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    bh_http_server *s = cls;
+    struct request *r = calloc(1, sizeof(*r));
+    if (!r)
+        return NULL; /* the access callback answers 500 */
+    r->srv = s;
+    clock_gettime(CLOCK_MONOTONIC, &r->start);
+    size_t ulen = strlen(uri);
+    r->uri = malloc(ulen + 1);
+    if (r->uri)
+        memcpy(r->uri, uri, ulen + 1);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr) {
+        const struct sockaddr *sa = ci->client_addr;
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, r->remote,
+                      sizeof(r->remote));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+                      r->remote, sizeof(r->remote));
+    }
+    pthread_mutex_lock(&s->mu);
+    s->inflight++;
+    pthread_mutex_unlock(&s->mu);
+    return r;
+}
+
+static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    bh_http_server *s = cls;
+    struct request *r = *req_cls;
+    (void)conn;
+    *req_cls = NULL;
+    if (!r)
+        return;
+    write_access_log(r, aborted(toe));
+    bh_buf_release(&r->body);
+    free(r->uri);
+    free(r->method);
+    free(r->path);
+    free(r);
+
+    pthread_mutex_lock(&s->mu);
+    if (s->inflight > 0)
+        s->inflight--;
+    if (s->inflight == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static char *dup_str(const char *s)
+{
+    size_t n = strlen(s);
+    char *p = malloc(n + 1);
+    if (p)
+        memcpy(p, s, n + 1);
+    return p;
+}
+
+/* Adds "Name: value\r\n" lines from the handler to the MHD response. */
+static void add_extra_headers(struct MHD_Response *mr, const char *extra)
+{
+    char copy[sizeof(((bh_http_response *)0)->extra_headers)];
+    size_t n = strnlen(extra, sizeof(copy) - 1);
+    memcpy(copy, extra, n);
+    copy[n] = '\0';
+    char *p = copy;
+    while (*p) {
+        char *eol = p + strcspn(p, "\r\n");
+        char *next = eol;
+        while (*next == '\r' || *next == '\n')
+            next++;
+        *eol = '\0';
+        char *colon = strchr(p, ':');
+        if (colon && colon > p) {
+            *colon = '\0';
+            char *value = colon + 1;
+            while (*value == ' ' || *value == '\t')
+                value++;
+            char *end = colon;
+            while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+                *--end = '\0';
+            end = value + strlen(value);
+            while (end > value && (end[-1] == ' ' || end[-1] == '\t'))
+                *--end = '\0';
+            /* MHD refuses control characters and empty values; such a
+             * header is dropped (a handler bug, not the client's). */
+            (void)MHD_add_response_header(mr, p, value);
+        }
+        p = next;
+    }
+}
+
+/* Queues `resp` (taking its body) on the connection. */
+static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *r,
+                                     bh_http_response *resp, int close_after)
+{
+    size_t len = 0;
+    char *data = bh_buf_detach(&resp->body, &len);
+    struct MHD_Response *mr =
+        data ? MHD_create_response_from_buffer(len, data, MHD_RESPMEM_MUST_FREE) : NULL;
+    if (!mr) {
+        free(data);
+        return MHD_NO; /* MHD closes the connection */
+    }
+    MHD_add_response_header(mr, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : JSON_TYPE);
+    if (resp->extra_headers[0])
+        add_extra_headers(mr, resp->extra_headers);
+    if (close_after)
+        MHD_add_response_header(mr, MHD_HTTP_HEADER_CONNECTION, "close");
+    /* MHD refuses codes outside 100..999 by dropping the connection; a
+     * handler that sets one has a bug, and the client deserves an answer. */
+    int status = resp->status == 0 ? 200 : resp->status;
+    if (status < 100 || status > 599)
+        status = 500;
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, mr);
+    MHD_destroy_response(mr);
+    if (r && ret == MHD_YES) {
+        r->status = status;
+        memcpy(r->note, resp->note, sizeof(r->note));
+        r->note[sizeof(r->note) - 1] = '\0';
+    }
+    return ret;
+}
+
+static void response_init(bh_http_response *resp)
+{
+    memset(resp, 0, sizeof(*resp));
+    resp->status = 200;
+    resp->content_type = JSON_TYPE;
+    bh_buf_init(&resp->body, RESPONSE_MAX);
+}
+
+/* Answers without calling the handler (413, 500, 503). */
+static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *r, int status,
+                                  const char *message, int close_after)
+{
+    bh_http_response resp;
+    response_init(&resp);
+    bh_http_reply(&resp, status, 0, message);
+    enum MHD_Result ret = send_response(conn, r, &resp, close_after);
+    bh_buf_release(&resp.body);
+    return ret;
+}
+
+static enum MHD_Result send_too_big(struct MHD_Connection *conn, struct request *r, size_t cap)
+{
+    char msg[96];
+    snprintf(msg, sizeof(msg), "request body larger than %zu bytes", cap);
+    return send_error(conn, r, 413, msg, 1);
+}
+
+static size_t body_cap(const bh_http_server *s, const char *path)
+{
+    if (s->large_prefix && strncmp(path, s->large_prefix, s->large_prefix_len) == 0)
+        return s->large_max_body;
+    return s->max_body;
+}
+
+/* Content-Length as a number, or -1 when absent or not a plain number. */
+static int64_t content_length(struct MHD_Connection *conn)
+{
+    const char *v =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (!v || !*v)
+        return -1;
+    int64_t n = 0;
+    for (; *v; v++) {
+        if (*v < '0' || *v > '9')
+            return -1;
+        if (n > (INT64_MAX - 9) / 10)
+            return INT64_MAX;
+        n = n * 10 + (*v - '0');
+    }
+    return n;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    bh_http_server *s = cls;
+    struct request *r = *req_cls;
+    (void)version;
+
+    if (!r) /* the URI callback could not allocate */
+        return send_error(conn, NULL, 500, "out of memory", 1);
+
+    size_t cap = body_cap(s, url);
+    if (!r->called) {
+        /* First call: headers are in, nothing of the body yet. */
+        r->called = 1;
+        r->method = dup_str(method);
+        r->path = dup_str(url);
+        if (!r->method || !r->path)
+            return send_error(conn, r, 500, "out of memory", 1);
+        if (atomic_load(&s->stopping))
+            return send_error(conn, r, 503, "server is shutting down; try again", 1);
+        bh_buf_init(&r->body, cap);
+        int64_t declared = content_length(conn);
+        if (declared > 0 && (uint64_t)declared > cap)
+            return send_too_big(conn, r, cap); /* MHD then closes the connection unread */
+        /* Reserve what is announced, but not more than RESERVE_MAX before the
+         * bytes arrive: a client announcing 24 MiB and sending nothing must
+         * not cost 24 MiB. */
+        size_t reserve = declared > 0 ? (size_t)declared : 0;
+        if (reserve > RESERVE_MAX)
+            reserve = RESERVE_MAX;
+        if (reserve > 0 && bh_buf_reserve(&r->body, reserve) != BH_OK)
+            return send_error(conn, r, 500, "out of memory", 1);
+        return MHD_YES;
+    }
+
+    if (*upload_data_size > 0) {
+        if (!r->too_big && !r->oom) {
+            bh_err e = bh_buf_add(&r->body, upload_data, *upload_data_size);
+            if (e == BH_ETOOBIG) {
+                r->too_big = 1;
+                bh_buf_release(&r->body);
+            } else if (e != BH_OK) {
+                r->oom = 1;
+                bh_buf_release(&r->body);
+            }
+        }
+        *upload_data_size = 0; /* consumed (or discarded) */
+        return MHD_YES;
+    }
+
+    /* The whole request is in. */
+    if (r->too_big)
+        return send_too_big(conn, r, cap);
+    if (r->oom)
+        return send_error(conn, r, 500, "out of memory", 1);
+
+    const char *q = r->uri ? strchr(r->uri, '?') : NULL;
+    const char *ctype =
+        MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    bh_http_request req = {
+        .method = method,
+        .path = url,
+        .query = q ? q + 1 : "",
+        .content_type = ctype ? ctype : "",
+        .remote_addr = r->remote,
+        .body = r->body.data ? r->body.data : "",
+        .body_len = r->body.len,
+        .conn = conn,
+    };
+    bh_http_response resp;
+    response_init(&resp);
+    s->handler(s->ctx, &req, &resp);
+    enum MHD_Result ret = send_response(conn, r, &resp, 0);
+    bh_buf_release(&resp.body);
+    bh_buf_release(&r->body);
+    return ret;
+}
+
+/* ---- public ---- */
+
+const char *bh_http_header(const bh_http_request *req, const char *name)
+{
+    if (!req || !req->conn || !name)
+        return NULL;
+    return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
+}
+
+void bh_http_reply(bh_http_response *resp, int status, int code, const char *message)
+{
+    resp->status = status;
+    resp->content_type = JSON_TYPE;
+    bh_buf_reset(&resp->body);
+    if (!message)
+        message = "";
+    if (bh_buf_addf(&resp->body, "{\"code\":%d,\"message\":", code) != BH_OK ||
+        bh_json_quote(message, strlen(message), &resp->body) != BH_OK ||
+        bh_buf_addch(&resp->body, '}') != BH_OK) {
+        /* Out of memory or over the cap: an empty body beats a truncated one. */
+        bh_buf_reset(&resp->body);
+    }
+}
+
+bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag *d)
+{
+    *out = NULL;
+    if (!opts || !opts->handler)
+        return bh_diag_add(d, BH_EINVAL, "handler", "a handler is required");
+    struct listen_addr addr;
+    const char *rule = NULL;
+    if (parse_listen(opts->listen, &addr, &rule) != BH_OK)
+        return bh_diag_add(d, BH_EINVAL, "listen", "listen address %s", rule);
+    if (opts->threads < 0 || opts->threads > MAX_CONNECTIONS)
+        return bh_diag_add(d, BH_EINVAL, "threads", "threads must be from 0 to %d",
+                           MAX_CONNECTIONS);
+
+    bh_http_server *s = calloc(1, sizeof(*s));
+    if (!s)
+        return bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
+    s->listen_fd = -1;
+    s->max_body = opts->max_body;
+    s->large_max_body = opts->large_max_body;
+    s->access_log = opts->access_log;
+    s->handler = opts->handler;
+    s->ctx = opts->ctx;
+    atomic_init(&s->stopping, 0);
+    if (opts->large_prefix && *opts->large_prefix) {
+        s->large_prefix = dup_str(opts->large_prefix);
+        if (!s->large_prefix) {
+            free(s);
+            return bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
+        }
+        s->large_prefix_len = strlen(s->large_prefix);
+    }
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->idle, NULL);
+
+    bh_err err = open_listener(&addr, opts->listen, &s->listen_fd, &s->port, d);
+    if (err != BH_OK)
+        goto fail;
+
+    unsigned limit = opts->threads > 0 ? (unsigned)opts->threads : DEFAULT_CONNECTIONS;
+    /* One thread per connection; MHD_USE_AUTO picks poll() for those
+     * threads, so descriptors above FD_SETSIZE work. MHD_USE_ITC is what
+     * MHD_quiesce_daemon() needs in this mode. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
+                     MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    if (addr.family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    struct MHD_OptionItem o[8];
+    size_t n = 0;
+    /* The logger first, so that MHD's own option checks go through it. */
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_started, s};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, limit, NULL};
+    o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    s->mhd =
+        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
+    if (!s->mhd) {
+        err = bh_diag_add(d, BH_EIO, "listen", "cannot start the HTTP server on %s", opts->listen);
+        goto fail;
+    }
+    *out = s;
+    return BH_OK;
+
+fail:
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->mu);
+    free(s->large_prefix);
+    free(s);
+    return err;
+}
+
+int bh_http_port(const bh_http_server *s)
+{
+    return s ? s->port : 0;
+}
+
+void bh_http_stop(bh_http_server *s)
+{
+    if (!s)
+        return;
+    /* New requests on open keep-alive connections are answered 503 with
+     * "Connection: close" from here on, so the wait below ends. */
+    atomic_store(&s->stopping, 1);
+    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+
+    struct timespec deadline;
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += DRAIN_TIMEOUT_S;
+    pthread_mutex_lock(&s->mu);
+    while (s->inflight > 0) {
+        if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&s->mu);
+
+    /* Closes idle connections and joins every thread. */
+    MHD_stop_daemon(s->mhd);
+    if (s->access_log)
+        fflush(s->access_log);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->mu);
+    free(s->large_prefix);
+    free(s);
+}

@@ -1,0 +1,95 @@
+/* baohand's HTTP server: a thin layer over GNU libmicrohttpd.
+ *
+ * It accepts connections, collects each request body up to a cap, and calls
+ * one handler per request from a worker thread; the handler may block (e.g.
+ * waiting for a durable commit). Bodies over the cap are answered 413 with a
+ * JSON body of the protocol's shape without calling the handler. Every
+ * request produces one access-log line on the server's log stream:
+ *
+ *   2026-11-28 10:00:00 127.0.0.1 POST /baohanapply 200 1.23ms <handler's note>
+ *
+ * bh_http_stop() stops accepting, lets in-flight requests finish, and
+ * returns. */
+#ifndef BAOHAN_DAEMON_HTTP_H
+#define BAOHAN_DAEMON_HTTP_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "baohan/baohan.h"
+
+typedef struct bh_http_server bh_http_server;
+
+typedef struct bh_http_request {
+    const char *method;       /* "POST", "GET", … */
+    const char *path;         /* without the query string, percent-decoded by MHD */
+    const char *query;        /* raw query string without '?', or "" */
+    const char *content_type; /* the Content-Type header, or "" */
+    const char *remote_addr;  /* "127.0.0.1" */
+    const char *body;         /* NUL-terminated; `body_len` bytes (may hold NULs) */
+    size_t body_len;
+    void *conn; /* for bh_http_header() */
+} bh_http_request;
+
+/* A request header by name (case-insensitive), or NULL. */
+const char *bh_http_header(const bh_http_request *req, const char *name);
+
+typedef struct bh_http_response {
+    int status;               /* default 200 */
+    const char *content_type; /* default "application/json; charset=utf-8"; static storage */
+    bh_buf body;              /* the handler appends here */
+    char extra_headers[512];  /* "Name: value\r\n" lines, e.g. Content-Disposition;
+                               * lines with an empty value are dropped (MHD refuses them) */
+    char note[256];           /* appended to the access-log line: "iface appkey applyno code" */
+} bh_http_response;
+
+typedef void (*bh_http_handler)(void *ctx, const bh_http_request *req, bh_http_response *resp);
+
+typedef struct bh_http_options {
+    const char *listen; /* "HOST:PORT"; HOST may be an IPv4 address, "[::1]" or "localhost" */
+    size_t max_body;    /* bodies above this are 413 */
+    /* Paths whose bodies may be larger (the bidder page's uploads): a prefix
+     * and its cap. */
+    const char *large_prefix;
+    size_t large_max_body;
+    /* Connections served at once, one thread each (so a handler that blocks
+     * holds up only its own connection); 0: automatic (1024). MHD closes
+     * connections beyond it at once. */
+    int threads;
+    /* NULL: no access log. One fwrite per line (stdio's lock keeps lines
+     * whole across threads); buffering is the caller's choice (line-buffered
+     * for `tail -f`); bh_http_stop() flushes. */
+    FILE *access_log;
+    bh_http_handler handler;
+    void *ctx;
+} bh_http_options;
+
+/* Checks a listen address the way bh_http_start() reads it, without binding
+ * or resolving anything: "IPV4:PORT", "[IPV6]:PORT" or "localhost:PORT"
+ * (127.0.0.1), PORT 0..65535 (0: any free port). BH_OK, or BH_EINVAL with
+ * *rule (if `rule` is not NULL) set to a static text naming the broken rule.
+ * For the configuration's checks. */
+bh_err bh_http_listen_check(const char *listen, const char **rule) BH_MUST_CHECK;
+
+/* Binds and starts serving. BH_EINVAL (field "listen") for a malformed listen
+ * address, BH_EIO (with the reason in `d`) when the address cannot be bound
+ * or the server cannot start. `opts` is copied; its strings need not outlive
+ * the call, but `access_log`, `handler` and `ctx` must outlive the server. */
+bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag *d) BH_MUST_CHECK;
+
+/* The port actually bound (useful with port 0 in tests). */
+int bh_http_port(const bh_http_server *s);
+
+/* Stops accepting, waits for in-flight requests, frees. NULL is fine.
+ * In-flight requests (the request line was read) finish and get their whole
+ * answer; a new request arriving meanwhile on an open keep-alive connection
+ * is answered 503 with "Connection: close" without calling the handler. The
+ * wait is bounded (30 s); then remaining connections are closed. Flushes the
+ * access log. */
+void bh_http_stop(bh_http_server *s);
+
+/* Writes a protocol-shaped JSON answer {"code":code,"message":message} into
+ * `resp` with `status`. */
+void bh_http_reply(bh_http_response *resp, int status, int code, const char *message);
+
+#endif

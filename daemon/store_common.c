@@ -1,0 +1,103 @@
+/* The parts of the store interface (store.h) that every backend shares:
+ * application state names and the release functions of the records. No SQL
+ * here, so the PostgreSQL backend links the same file. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+#include "banned.h"
+
+/* Indexed by bh_app_state; these are the texts stored in the state column,
+ * so they must never change once a database holds them. */
+static const char *const state_names[BH_APP_STATE_COUNT_] = {
+    [BH_APP_APPLIED] = "applied",
+    [BH_APP_SUBMITTED] = "submitted",
+    [BH_APP_PAID] = "paid",
+    [BH_APP_ISSUED] = "issued",
+    [BH_APP_REJECTED] = "rejected",
+    [BH_APP_GIVEN_UP] = "given_up",
+    [BH_APP_QUIT_REQUESTED] = "quit_requested",
+    [BH_APP_QUIT] = "quit",
+    [BH_APP_CLAIMED] = "claimed",
+};
+
+const char *bh_app_state_name(bh_app_state s)
+{
+    if ((int)s < 0 || s >= BH_APP_STATE_COUNT_)
+        return NULL;
+    return state_names[s];
+}
+
+bh_err bh_app_state_parse(const char *name, bh_app_state *out)
+{
+    if (!name || !out)
+        return BH_EINVAL;
+    for (int i = 0; i < BH_APP_STATE_COUNT_; i++) {
+        if (strcmp(name, state_names[i]) == 0) {
+            *out = (bh_app_state)i;
+            return BH_OK;
+        }
+    }
+    return BH_ENOTFOUND;
+}
+
+void bh_app_release(bh_app *app)
+{
+    if (!app)
+        return;
+    free(app->appkey);
+    free(app->applyno);
+    free(app->content_hash);
+    free(app->pay_token);
+    free(app->request_json);
+    free(app->form_json);
+    free(app->payment_json);
+    free(app->claim_json);
+    free(app->biddername);
+    free(app->biddercode);
+    free(app->baohanno);
+    free(app->reason);
+    memset(app, 0, sizeof(*app));
+}
+
+void bh_app_list_free(bh_app *apps, size_t count)
+{
+    if (!apps)
+        return;
+    for (size_t i = 0; i < count; i++)
+        bh_app_release(&apps[i]);
+    free(apps);
+}
+
+void bh_file_release(bh_file *f)
+{
+    if (!f)
+        return;
+    free(f->kind);
+    free(f->token);
+    free(f->content_type);
+    free(f->filename);
+    free(f->md5);
+    free(f->sm3);
+    memset(f, 0, sizeof(*f));
+}
+
+void bh_notice_release(bh_notice *n)
+{
+    if (!n)
+        return;
+    free(n->appkey);
+    free(n->iface);
+    free(n->plain_json);
+    free(n->last_error);
+    memset(n, 0, sizeof(*n));
+}
+
+void bh_notice_list_free(bh_notice *list, size_t count)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < count; i++)
+        bh_notice_release(&list[i]);
+    free(list);
+}
