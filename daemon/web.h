@@ -1,0 +1,48 @@
+/* The bidder's page (Payurl): <public_url>/pay/<pay_token>.
+ *
+ * A server-rendered page in Chinese that works without JavaScript: the
+ * application as the bidder will recognise it (decrypted project and section
+ * names, bid security amount, premium), a form for what getbaohaninfo later
+ * returns (contact, phone, address, e-mail, legal representative's name, ID
+ * card number and phone, the bidder's basic account: bank and number) with
+ * uploads of the qualification file and business licence (PDF, JPEG or PNG,
+ * type checked by content, size capped), and the payment instructions (the
+ * institution's account, the exact premium, a reference, and the warning that
+ * the premium must come from the bidder's basic account). Invalid input
+ * re-shows the form with every error beside its field and changes nothing.
+ *
+ * A valid submission stores the details (bh_app.form_json, see below) and the
+ * two files (kinds "qualification" and "business_license") and moves the
+ * application from applied to submitted; while submitted the bidder may
+ * submit again (corrections). From paid on, the page only shows the status.
+ *
+ * form_json is a JSON object with exactly these string fields (named as
+ * getbaohaninfo's data fields where one exists):
+ *   biddercontact, biddercontacttel, bidderaddress, bidderemail,
+ *   bidderpersonname, bidderpersoncard, bidderpersontel,
+ *   basicbank, basicaccount                          */
+#ifndef BAOHAN_DAEMON_WEB_H
+#define BAOHAN_DAEMON_WEB_H
+
+#include "config.h"
+#include "http.h"
+#include "store.h"
+
+/* The largest upload accepted per file, and for the whole form. */
+#define BH_WEB_MAX_FILE ((size_t)10 * 1024 * 1024)
+#define BH_WEB_MAX_BODY ((size_t)24 * 1024 * 1024)
+/* The path prefix the page lives under. */
+#define BH_WEB_PREFIX "/pay/"
+
+typedef struct bh_web {
+    bh_store *store;
+    const bh_config *config;
+} bh_web;
+
+/* Serves GET and POST of BH_WEB_PREFIX<token>. Returns 1 when the request was
+ * the page's (the response is filled: 200 page, 303 after a successful POST,
+ * 404 for an unknown token, 405 for other methods), 0 when the path is not
+ * under the prefix (the response is untouched). */
+int bh_web_handle(const bh_web *web, const bh_http_request *req, bh_http_response *resp);
+
+#endif
