@@ -1,7 +1,7 @@
 /* Amounts in Chinese capital numerals (人民币大写金额), as the People's Bank
  * of China's 《支付结算办法》 attachment 《正确填写票据和结算凭证的基本规定》
  * prescribes for bills and settlement vouchers. The rules and the choices
- * made where the standard allows two spellings are in docs/internals/money.md
+ * made where the standard allows two spellings are in docs/internals/docgen.md
  * ("Capital numerals"). */
 #include <stdint.h>
 #include <string.h>
