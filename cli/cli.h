@@ -36,5 +36,6 @@ extern const cli_cmd cli_cmd_open;
 extern const cli_cmd cli_cmd_keygen;
 extern const cli_cmd cli_cmd_interfaces;
 extern const cli_cmd cli_cmd_selfcheck;
+extern const cli_cmd cli_cmd_admin;
 
 #endif

@@ -276,6 +276,33 @@ static const char *aborted(enum MHD_RequestTerminationCode toe)
     }
 }
 
+/* Copies the path with every long hexadecimal segment cut to its first four
+ * characters and "****": pay and download URLs carry their secret token in
+ * the path, and a log must not hand it out. */
+static void mask_tokens(const char *path, char *out, size_t n)
+{
+    size_t o = 0;
+    for (const char *p = path; *p && o + 1 < n;) {
+        size_t seg = strcspn(p, "/");
+        size_t hex = strspn(p, "0123456789abcdefABCDEF");
+        if (seg >= 24 && hex == seg) {
+            int w = snprintf(out + o, n - o, "%.4s****", p);
+            o += w > 0 ? (size_t)w : 0;
+            p += seg;
+        } else {
+            size_t take = seg + (p[seg] == '/');
+            if (take > n - 1 - o)
+                take = n - 1 - o;
+            memcpy(out + o, p, take);
+            o += take;
+            p += take;
+        }
+        if (seg == 0 && *p == '/' && o + 1 < n)
+            out[o++] = *p++;
+    }
+    out[o] = '\0';
+}
+
 static void write_access_log(struct request *r, const char *abort_reason)
 {
     FILE *f = r->srv->access_log;
@@ -297,7 +324,9 @@ static void write_access_log(struct request *r, const char *abort_reason)
         e = bh_buf_addch(&line, ' ');
     }
     if (e == BH_OK) {
-        log_escaped(&line, r->path, 1, LOG_PATH_MAX);
+        char masked[LOG_PATH_MAX + 1];
+        mask_tokens(r->path, masked, sizeof masked);
+        log_escaped(&line, masked, 1, LOG_PATH_MAX);
         if (r->status > 0)
             e = bh_buf_addf(&line, " %d", r->status);
         else

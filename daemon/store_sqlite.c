@@ -148,12 +148,12 @@ static const char *const migrations[] = {
 /* ---- statements -------------------------------------------------------------- */
 
 #define APP_COLS                                                                                   \
-    "id, appkey, applyno, content_hash, state, pay_token, request_json, form_json,"              \
-    " payment_json, claim_json, biddername, biddercode, bzjamount_fen, premium_fen, baohanno,"   \
+    "id, appkey, applyno, content_hash, state, pay_token, request_json, form_json,"                \
+    " payment_json, claim_json, biddername, biddercode, bzjamount_fen, premium_fen, baohanno,"     \
     " reason, issued_at, created_at, updated_at"
 #define FILE_COLS "id, app_id, kind, token, content_type, filename, md5, sm3, size, created_at"
 #define NOTICE_COLS                                                                                \
-    "id, app_id, appkey, iface, plain_json, state, attempts, next_attempt_at, last_error,"       \
+    "id, app_id, appkey, iface, plain_json, state, attempts, next_attempt_at, last_error,"         \
     " created_at, delivered_at"
 
 enum stmt_id {
@@ -203,7 +203,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
         " request_json, form_json, payment_json, claim_json, biddername, biddercode,"
         " bzjamount_fen, premium_fen, baohanno, reason, issued_at, created_at, updated_at)"
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17)",
-    [ST_APP_BY_APPLYNO] = "SELECT " APP_COLS " FROM applications WHERE appkey = ?1 AND applyno = ?2",
+    [ST_APP_BY_APPLYNO] =
+        "SELECT " APP_COLS " FROM applications WHERE appkey = ?1 AND applyno = ?2",
     [ST_APP_BY_TOKEN] = "SELECT " APP_COLS " FROM applications WHERE pay_token = ?1",
     [ST_APP_BY_BAOHANNO] = "SELECT " APP_COLS " FROM applications WHERE baohanno = ?1",
     [ST_APP_BY_ID] = "SELECT " APP_COLS " FROM applications WHERE id = ?1",
@@ -242,13 +243,7 @@ static const char *const stmt_sql[ST_COUNT_] = {
 };
 
 /* bh_tx_app_list filters, one cached statement per combination. */
-enum {
-    LIST_STATE = 1,
-    LIST_BIDDER = 2,
-    LIST_FROM = 4,
-    LIST_TO = 8,
-    LIST_VARIANTS = 16
-};
+enum { LIST_STATE = 1, LIST_BIDDER = 2, LIST_FROM = 4, LIST_TO = 8, LIST_VARIANTS = 16 };
 
 /* ---- connections and the store ----------------------------------------------- */
 
@@ -287,8 +282,8 @@ struct bh_store {
     pthread_t writer;
     int writer_started;
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;  /* the writer waits here for units */
-    pthread_cond_t idle_cv;  /* bh_store_close waits here for callers */
+    pthread_cond_t work_cv; /* the writer waits here for units */
+    pthread_cond_t idle_cv; /* bh_store_close waits here for callers */
     struct unit *head, *tail;
     uint64_t queued;
     uint64_t writers_active; /* callers inside bh_store_write */
@@ -544,8 +539,8 @@ static bh_err migrate(struct conn *c, const char *path, int *version, bh_diag *d
         sqlite3_finalize(st);
         if (current < 0) {
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
-            return bh_diag_add(d, BH_EIO, "store", "cannot read the schema version of %s: %s",
-                               path, sqlite3_errmsg(c->db));
+            return bh_diag_add(d, BH_EIO, "store", "cannot read the schema version of %s: %s", path,
+                               sqlite3_errmsg(c->db));
         }
         if (current > MIGRATION_COUNT) {
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
@@ -568,9 +563,9 @@ static bh_err migrate(struct conn *c, const char *path, int *version, bh_diag *d
         int next = (int)current + 1;
         rc = sqlite3_exec(c->db, migrations[next - 1], NULL, NULL, &msg);
         if (rc == SQLITE_OK) {
-            rc = sqlite3_prepare_v2(c->db,
-                                    "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)",
-                                    -1, &st, NULL);
+            rc = sqlite3_prepare_v2(
+                c->db, "INSERT INTO schema_version (version, applied_at) VALUES (?, ?)", -1, &st,
+                NULL);
             if (rc == SQLITE_OK) {
                 sqlite3_bind_int(st, 1, next);
                 sqlite3_bind_int64(st, 2, bh_time_now());
@@ -658,7 +653,7 @@ static int run_unit(bh_store *s, struct unit *u)
  * transaction, one fsync, then every caller is woken. */
 static void write_batch(bh_store *s)
 {
-    struct unit *finished = NULL;                   /* results final */
+    struct unit *finished = NULL;                     /* results final */
     struct unit *in_tx = NULL, **in_tx_tail = &in_tx; /* wait for the commit */
     size_t taken = 0;
     int open = 0, poisoned = 0;
@@ -792,8 +787,8 @@ static void *writer_main(void *arg)
             /* RESTART waits (busy timeout) for the checkpointer and for
              * readers of old snapshots, so the next BEGIN starts the WAL
              * over. Between batches: no caller is waiting on this one. */
-            int rc = sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_RESTART, NULL,
-                                               NULL);
+            int rc =
+                sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 (void)sql_err(s->w.db, rc, "checkpoint");
             s->wal_frames = 0;
@@ -820,8 +815,8 @@ static bh_err make_dirs(const char *path, bh_diag *d)
         char saved = p[i];
         p[i] = '\0';
         if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-            bh_err err = bh_diag_add(d, BH_EIO, "files_dir", "cannot create %s: %s", p,
-                                     strerror(errno));
+            bh_err err =
+                bh_diag_add(d, BH_EIO, "files_dir", "cannot create %s: %s", p, strerror(errno));
             free(p);
             return err;
         }
@@ -880,8 +875,9 @@ static void stop_checkpointer(bh_store *s)
 bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out, bh_diag *d)
 {
     if (!location || !*location || !files_dir || !*files_dir || !out)
-        return bh_diag_add(d, BH_EINVAL, "store", "a database path and a files directory are "
-                                                  "required");
+        return bh_diag_add(d, BH_EINVAL, "store",
+                           "a database path and a files directory are "
+                           "required");
     *out = NULL;
     if (!sqlite3_threadsafe())
         return bh_diag_add(d, BH_EINVAL, "store", "the SQLite library was built without threads");
@@ -924,8 +920,7 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
         }
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         if (rc != 0)
-            err = bh_diag_add(d, BH_EIO, "store", "cannot start a store thread: %s",
-                              strerror(rc));
+            err = bh_diag_add(d, BH_EIO, "store", "cannot start a store thread: %s", strerror(rc));
     }
     if (err) {
         stop_checkpointer(s);
@@ -1637,8 +1632,7 @@ out:
 }
 
 bh_err bh_tx_file_put(bh_tx *tx, int64_t app_id, const char *kind, const char *content_type,
-                      const char *filename, const void *data, size_t len, int64_t now,
-                      bh_file *out)
+                      const char *filename, const void *data, size_t len, int64_t now, bh_file *out)
 {
     if (out)
         memset(out, 0, sizeof(*out));

@@ -239,22 +239,52 @@ bh_err bh_client_post(bh_client *c, const char *url, const char *body, size_t le
     return perform(c, "POST", url, &s, http_status, d);
 }
 
-bh_err bh_client_get(bh_client *c, const char *url, int *http_status, bh_buf *out, bh_diag *d)
+bh_err bh_client_request(bh_client *c, const char *method, const char *url,
+                         const char *const *headers, const char *body, size_t len, int *http_status,
+                         bh_buf *out, bh_diag *d)
 {
     if (http_status)
         *http_status = 0;
-    if (!c || !url || !out)
-        return bh_diag_add(d, BH_EINVAL, "url", "bh_client_get: missing argument");
+    if (!c || !method || !url || (!body && len) || !out)
+        return bh_diag_add(d, BH_EINVAL, "url", "bh_client_request: missing argument");
+    struct curl_slist *list = NULL;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        struct curl_slist *more = curl_slist_append(list, headers[i]);
+        if (!more) {
+            curl_slist_free_all(list);
+            return bh_diag_add(d, BH_ENOMEM, "url", "out of memory");
+        }
+        list = more;
+    }
     sink s = {out, out->len, c->max_response, BH_OK};
     CURLcode rc = setup(c, url, &s);
+    int get = strcmp(method, "GET") == 0;
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(c->curl, CURLOPT_HTTPGET, 1L);
+        rc = curl_easy_setopt(c->curl, get ? CURLOPT_HTTPGET : CURLOPT_POST, 1L);
+    if (rc == CURLE_OK && !get) {
+        rc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDS, body ? body : "");
+        if (rc == CURLE_OK)
+            rc = curl_easy_setopt(c->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    }
+    /* POST is the default once a body is set; anything else is named. */
     if (rc == CURLE_OK)
-        rc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
-    if (rc != CURLE_OK)
-        return bh_diag_add(d, BH_EIO, "url", "cannot prepare the request: %s",
-                           curl_easy_strerror(rc));
-    return perform(c, "GET", url, &s, http_status, d);
+        rc = curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST,
+                              get || strcmp(method, "POST") == 0 ? NULL : method);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, list);
+    bh_err err = rc == CURLE_OK ? perform(c, method, url, &s, http_status, d)
+                                : bh_diag_add(d, BH_EIO, "url", "cannot prepare the request: %s",
+                                              curl_easy_strerror(rc));
+    /* The handle must not keep pointing at the list we free. */
+    curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
+    curl_easy_setopt(c->curl, CURLOPT_CUSTOMREQUEST, (char *)NULL);
+    curl_slist_free_all(list);
+    return err;
+}
+
+bh_err bh_client_get(bh_client *c, const char *url, int *http_status, bh_buf *out, bh_diag *d)
+{
+    return bh_client_request(c, "GET", url, NULL, NULL, 0, http_status, out, d);
 }
 
 /* The length of the UTF-8 sequence led by `b`, or 0 for a byte that cannot

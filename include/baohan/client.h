@@ -44,6 +44,14 @@ bh_err bh_client_post(bh_client *c, const char *url, const char *body, size_t le
 bh_err bh_client_get(bh_client *c, const char *url, int *http_status, bh_buf *out, bh_diag *d)
     BH_MUST_CHECK;
 
+/* Any HTTP exchange (the admin API, downloads): `method` ("GET", "POST",
+ * …), extra header lines ("Name: value", NULL-terminated array, may be NULL)
+ * and an optional body (sent for any method but GET). Same errors as
+ * bh_client_post; the status is not interpreted. */
+bh_err bh_client_request(bh_client *c, const char *method, const char *url,
+                         const char *const *headers, const char *body, size_t len,
+                         int *http_status, bh_buf *out, bh_diag *d) BH_MUST_CHECK;
+
 /* One protocol call: seals the plaintext request with `cred`, POSTs it to
  * `base_url` + "/" + iface->name, parses the JSON answer (nested values
  * allowed, e.g. getbaohaninfo's data) into `*response`. `wire_out`, when not

@@ -1,0 +1,164 @@
+/* baohand: the daemon. Reads the configuration, opens the store, starts the
+ * outbox worker and the public and admin HTTP listeners, and runs until
+ * SIGTERM or SIGINT, then stops cleanly: listeners stop accepting and finish
+ * in-flight requests, the outbox finishes its attempt, the store drains its
+ * pending commits. Only this file exits. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "admin.h"
+#include "config.h"
+#include "http.h"
+#include "institution.h"
+#include "outbox.h"
+#include "store.h"
+#include "web.h"
+#include "banned.h"
+
+static const char usage[] =
+    "usage: baohand --config FILE [--check]\n"
+    "\n"
+    "Runs the baohan daemon (institution role) with the configuration in FILE.\n"
+    "  --config FILE  the INI configuration (see etc/baohand.ini)\n"
+    "  --check        check the configuration and exit\n"
+    "  --help         this text\n";
+
+typedef struct service {
+    bh_institution inst;
+    bh_web web;
+} service;
+
+static void public_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
+{
+    service *s = ctx;
+    if (strcmp(req->path, "/healthz") == 0 && strcmp(req->method, "GET") == 0) {
+        bh_buf_reset(&resp->body);
+        if (bh_buf_addstr(&resp->body, "{\"ok\":true,\"status\":\"ok\"}"))
+            resp->status = 500;
+        return;
+    }
+    if (bh_web_handle(&s->web, req, resp) || bh_institution_handle(&s->inst, req, resp))
+        return;
+    bh_http_reply(resp, 404, 0, "no such interface or page");
+}
+
+static void admin_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
+{
+    service *s = ctx;
+    bh_admin_handle(&s->inst, req, resp);
+}
+
+static void print_problems(const bh_diag *d)
+{
+    for (size_t i = 0; i < d->count; i++)
+        fprintf(stderr, "baohand: %s%s%s\n", d->items[i].field, *d->items[i].field ? ": " : "",
+                d->items[i].message);
+}
+
+static int make_dir(const char *path)
+{
+    if (mkdir(path, 0700) == 0 || errno == EEXIST)
+        return 0;
+    fprintf(stderr, "baohand: cannot create %s: %s\n", path, strerror(errno));
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *config_path = NULL;
+    int check_only = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+            config_path = argv[++i];
+        } else if (strcmp(argv[i], "--check") == 0) {
+            check_only = 1;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        } else {
+            fputs(usage, stderr);
+            return 2;
+        }
+    }
+    if (!config_path) {
+        fputs(usage, stderr);
+        return 2;
+    }
+
+    bh_config config;
+    bh_diag d = BH_DIAG_INIT;
+    if (bh_config_load(config_path, &config, &d) != BH_OK) {
+        print_problems(&d);
+        fprintf(stderr, "baohand: %s: configuration refused\n", config_path);
+        bh_diag_release(&d);
+        return 2;
+    }
+    if (config.role != BH_ROLE_INSTITUTION) {
+        fprintf(stderr, "baohand: role = platform is not available yet in this version\n");
+        bh_config_release(&config);
+        return 2;
+    }
+    if (check_only) {
+        printf("baohand: %s: configuration OK\n", config_path);
+        bh_config_release(&config);
+        return 0;
+    }
+
+    /* Signals are taken by sigwait() below; every thread inherits the mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGTERM);
+    sigaddset(&stop_signals, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+
+    int rc = 1;
+    char files_dir[4096];
+    snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
+    service s = {{NULL, &config, NULL}, {NULL, &config}};
+    bh_http_server *public_server = NULL, *admin_server = NULL;
+    if (make_dir(config.data_dir) || make_dir(files_dir))
+        goto out;
+    if (bh_store_open(config.store, files_dir, &s.inst.store, &d) != BH_OK) {
+        print_problems(&d);
+        goto out;
+    }
+    s.web.store = s.inst.store;
+    if (bh_outbox_start(s.inst.store, &config, stderr, &s.inst.outbox) != BH_OK) {
+        fprintf(stderr, "baohand: cannot start the outbox worker\n");
+        goto out;
+    }
+    bh_http_options pub = {config.listen,  config.max_body, BH_WEB_PREFIX,  BH_WEB_MAX_BODY,
+                           config.threads, stdout,          public_handler, &s};
+    bh_http_options adm = {
+        config.admin_listen, (size_t)24 * 1024 * 1024, NULL, 0, 4, stdout, admin_handler, &s};
+    if (bh_http_start(&pub, &public_server, &d) != BH_OK ||
+        bh_http_start(&adm, &admin_server, &d) != BH_OK) {
+        print_problems(&d);
+        goto out;
+    }
+    fprintf(stderr,
+            "baohand: institution \"%s\" listening on %s (port %d), admin on %s (port %d); "
+            "data in %s\n",
+            config.inst_name, config.listen, bh_http_port(public_server), config.admin_listen,
+            bh_http_port(admin_server), config.data_dir);
+
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    fprintf(stderr, "baohand: signal %d: stopping\n", sig);
+    rc = 0;
+out:
+    bh_http_stop(public_server);
+    bh_http_stop(admin_server);
+    bh_outbox_stop(s.inst.outbox);
+    bh_store_close(s.inst.store);
+    bh_config_release(&config);
+    bh_diag_release(&d);
+    return rc;
+}
