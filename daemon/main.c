@@ -60,12 +60,26 @@ static void print_problems(const bh_diag *d)
                 d->items[i].message);
 }
 
+/* mkdir -p, owner-only: the data directory holds personal data. */
 static int make_dir(const char *path)
 {
-    if (mkdir(path, 0700) == 0 || errno == EEXIST)
-        return 0;
-    fprintf(stderr, "baohand: cannot create %s: %s\n", path, strerror(errno));
-    return -1;
+    char partial[4096];
+    size_t n = strlen(path);
+    if (n == 0 || n >= sizeof partial)
+        return -1;
+    memcpy(partial, path, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (partial[i] != '/' && partial[i] != '\0')
+            continue;
+        char saved = partial[i];
+        partial[i] = '\0';
+        if (mkdir(partial, 0700) != 0 && errno != EEXIST) {
+            fprintf(stderr, "baohand: cannot create %s: %s\n", partial, strerror(errno));
+            return -1;
+        }
+        partial[i] = saved;
+    }
+    return 0;
 }
 
 int main(int argc, char **argv)
