@@ -72,7 +72,6 @@ typedef struct request {
     bh_buf message;
     bh_msg *answer; /* extra answer fields (Payurl, data) */
     int http_status;
-    int notice_queued;
 } request;
 
 static void say(request *r, int code, const char *fmt, ...) BH_PRINTF(3, 4);

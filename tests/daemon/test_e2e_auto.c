@@ -1,0 +1,99 @@
+/* Black-box: automatic underwriting. With underwriting = auto, a paid
+ * application within auto_max_amount is issued by itself, and the platform
+ * is notified; a larger one waits for an operator. */
+#include "e2e.h"
+
+#define BIDDER "福建省漳州市恒泰建设工程有限公司"
+
+static e2e_daemon daemon_;
+static e2e_receiver receiver;
+static bh_buf out;
+
+static int64_t apply_and_submit(const char *applyno, const char *amount)
+{
+    bh_msg *m = load_example("baohanapply"), *answer = NULL;
+    CHECK_EQ(bh_msg_set_str(m, "applyno", applyno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "bzjamount", amount), BH_OK);
+    CHECK_EQ(e2e_call(&daemon_, "baohanapply", m, &answer), 1);
+    const bh_field *url = answer ? bh_msg_get_nocase(answer, "payurl") : NULL;
+    bh_buf body, page;
+    bh_buf_init(&body, 1 << 20);
+    bh_buf_init(&page, 1 << 20);
+    static const char *const fields[][2] = {
+        {"biddercontact", "王小明"},        {"biddercontacttel", "13906951234"},
+        {"bidderaddress", "漳州市芗城区"},  {"bidderemail", "wang@example.com"},
+        {"bidderpersonname", "陈大海"},     {"bidderpersoncard", "350602198001011230"},
+        {"bidderpersontel", "13800000000"}, {"basicbank", "中国建设银行漳州分行"},
+        {"basicaccount", E2E_ACCOUNT},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
+        CHECK_EQ(bh_buf_addf(&body,
+                             "--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
+                             fields[i][0], fields[i][1]),
+                 BH_OK);
+    static const char *const files[] = {"qualification", "business_license"};
+    for (size_t i = 0; i < 2; i++)
+        CHECK_EQ(bh_buf_addf(&body,
+                             "--B\r\nContent-Disposition: form-data; name=\"%s\"; "
+                             "filename=\"f.pdf\"\r\n\r\n%%PDF-1.4\n%%%%EOF\n\r\n",
+                             files[i]),
+                 BH_OK);
+    CHECK_EQ(bh_buf_addstr(&body, "--B--\r\n"), BH_OK);
+    CHECK_EQ(e2e_http("POST", url ? url->value : "", "multipart/form-data; boundary=B", body.data,
+                      body.len, NULL, &page),
+             303);
+    bh_buf_release(&body);
+    bh_buf_release(&page);
+    bh_msg_free(answer);
+    bh_msg_free(m);
+    /* the newest application is this one */
+    CHECK_EQ(e2e_admin(&daemon_, "GET", "/admin/applications?limit=1", NULL, &out), 200);
+    const char *id = out.data ? strstr(out.data, "\"id\":") : NULL;
+    CHECK(id && strstr(out.data, applyno));
+    return id ? atoll(id + 5) : 0;
+}
+
+static long pay(int64_t id, const char *amount)
+{
+    char path[96], json[512];
+    snprintf(json, sizeof json,
+             "{\"payername\":\"%s\",\"payeraccount\":\"%s\",\"amount\":\"%s\","
+             "\"paytype\":\"银行转账\",\"proof\":\"JVBERi0xLjQKJSVFT0YK\"}",
+             BIDDER, E2E_ACCOUNT, amount);
+    snprintf(path, sizeof path, "/admin/applications/%lld/payment", (long long)id);
+    return e2e_admin(&daemon_, "POST", path, json, &out);
+}
+
+static void test_auto_underwriting(void)
+{
+    char small[32], large[32];
+    snprintf(small, sizeof small, "AUTO%d-1", (int)getpid());
+    snprintf(large, sizeof large, "AUTO%d-2", (int)getpid());
+
+    int64_t id = apply_and_submit(small, "100000.00"); /* premium: the 300.00 minimum */
+    CHECK_EQ(pay(id, "300.00"), 200);
+    CHECK(out.data && strstr(out.data, "\"state\":\"issued\""));
+    e2e_notice n;
+    CHECK_EQ(e2e_notices(&receiver, "baohannotice", small, 10000, &n), 1);
+    CHECK_STR(n.applystatus, "1");
+
+    id = apply_and_submit(large, "1000000.00"); /* over auto_max_amount: premium 1500.00 */
+    CHECK_EQ(pay(id, "1500.00"), 200);
+    CHECK(out.data && strstr(out.data, "\"state\":\"paid\""));
+    CHECK_EQ(e2e_notices(&receiver, "baohannotice", large, 500, NULL), 0);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    bh_buf_init(&out, 64 << 20);
+    e2e_receiver_start(&receiver, 0);
+    e2e_daemon_start(&daemon_, receiver.port, "underwriting = auto\nauto_max_amount = 500000");
+    RUN(test_auto_underwriting);
+    CHECK_EQ(receiver.bad_signatures, 0);
+    e2e_daemon_cleanup(&daemon_);
+    e2e_receiver_stop(&receiver);
+    bh_buf_release(&out);
+    curl_global_cleanup();
+    return CHECK_DONE();
+}
