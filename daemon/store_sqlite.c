@@ -47,9 +47,11 @@
  * so that the writer never stalls on them. Under sustained load such a
  * checkpoint never quite catches up, and SQLite only restarts the WAL from
  * the beginning when everything in it is copied; past CKPT_HARD pages the
- * writer itself runs a blocking checkpoint between two batches. */
+ * writer itself runs a blocking checkpoint between two batches. A small WAL
+ * is also a cheaper one to fsync: rewriting blocks the file already has
+ * needs no file-system metadata, appending does. */
 #define CKPT_SOFT 1000
-#define CKPT_HARD 16384
+#define CKPT_HARD 4096
 /* The largest file bh_tx_file_put accepts (SQLite itself is not involved,
  * but a size must fit an int64 column and we read files back whole). */
 #define FILE_MAX ((size_t)1 << 30)
@@ -876,8 +878,7 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
 {
     if (!location || !*location || !files_dir || !*files_dir || !out)
         return bh_diag_add(d, BH_EINVAL, "store",
-                           "a database path and a files directory are "
-                           "required");
+                           "a database path and a files directory are needed");
     *out = NULL;
     if (!sqlite3_threadsafe())
         return bh_diag_add(d, BH_EINVAL, "store", "the SQLite library was built without threads");
@@ -964,6 +965,15 @@ int bh_store_schema_version(bh_store *s)
 
 void bh_store_stats(bh_store *s, uint64_t *units, uint64_t *commits, uint64_t *queued)
 {
+    if (!s) {
+        if (units)
+            *units = 0;
+        if (commits)
+            *commits = 0;
+        if (queued)
+            *queued = 0;
+        return;
+    }
     pthread_mutex_lock(&s->mu);
     if (units)
         *units = s->units;
@@ -1034,9 +1044,16 @@ bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx)
         c = malloc(sizeof(*c));
         if (!c)
             err = BH_ENOMEM;
-        else if ((err = conn_open(c, s->path, ROLE_READER, NULL)) != BH_OK) {
-            free(c);
-            c = NULL;
+        else {
+            bh_diag d = BH_DIAG_INIT;
+            err = conn_open(c, s->path, ROLE_READER, &d);
+            if (err) {
+                fprintf(stderr, "baohand: store: %s\n",
+                        d.count ? d.items[0].message : "cannot open a read connection");
+                free(c);
+                c = NULL;
+            }
+            bh_diag_release(&d);
         }
     }
     if (!err)
