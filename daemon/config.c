@@ -719,8 +719,19 @@ static int on_setting(void *user, const char *section, const char *name, const c
         }
     }
     if (k == K_COUNT) {
+        /* The name is quoted only when it looks like a name: a line such as
+         * "appsecret s3cr3t = x" must not put the secret in a message. */
         char shown[48];
-        printable(name, strlen(name), shown, sizeof(shown));
+        size_t nlen = strlen(name);
+        int plain = nlen > 0 && nlen < sizeof(shown);
+        for (size_t i = 0; plain && i < nlen; i++)
+            plain = (name[i] >= 'a' && name[i] <= 'z') || (name[i] >= 'A' && name[i] <= 'Z') ||
+                    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' || name[i] == '-' ||
+                    name[i] == '.';
+        if (plain)
+            printable(name, nlen, shown, sizeof(shown));
+        else
+            snprintf(shown, sizeof(shown), "(a name with spaces or symbols)");
         if (p->sec == SEC_PEER) {
             const struct peer *pe = &p->peers[p->peer];
             problem(p, BH_ENOTFOUND, line,

@@ -538,6 +538,13 @@ static void test_structure(void)
         dump(&d);
     bh_diag_release(&d);
 
+    /* An unknown name that may hold a secret is not quoted. */
+    p = conf("odd.ini", base_with(14, "appsecret s3cr3t-FI001 = x\nappsecret = s3cr3t-FI001\n"));
+    load_bad(p, &d);
+    EXPECT_AT(&d, p, 14, "unknown setting", "spaces or symbols", "[platform zz]");
+    CHECK_EQ(d.count, 1);
+    bh_diag_release(&d);
+
     /* Missing sections: reported on the file, not a line. */
     p = conf("empty.ini", "# nothing\n");
     load_bad(p, &d);
@@ -619,6 +626,23 @@ static void test_files(void)
     CHECK_EQ(bh_config_load(path, &c, &d), BH_EIO);
     EXPECT_AT(&d, path, 0, "cannot open");
     bh_diag_release(&d);
+
+    /* Over 1 MiB. */
+    {
+        size_t n = 1100000;
+        char *big = malloc(n);
+        CHECK(big != NULL);
+        if (big) {
+            for (size_t i = 0; i < n; i++)
+                big[i] = i % 64 == 63 ? '\n' : '#';
+            snprintf(path, sizeof(path), "%s/big.ini", tmpdir);
+            write_file(path, big, n, 0600);
+            free(big);
+            CHECK_EQ(bh_config_load(path, &c, &d), BH_ETOOBIG);
+            EXPECT_AT(&d, path, 0, "larger than 1 MiB");
+            bh_diag_release(&d);
+        }
+    }
 
     /* A directory. */
     CHECK_EQ(bh_config_load(tmpdir, &c, &d), BH_EIO);
