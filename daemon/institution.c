@@ -816,6 +816,21 @@ static void digits_only(const char *s, char *out, size_t n)
     out[i] = '\0';
 }
 
+/* Serialises `m` into a new string for the store and frees `m`; `err` is
+ * the outcome of building it, passed through. */
+static bh_err take_json(bh_msg *m, bh_err err, char **out)
+{
+    bh_buf json;
+    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
+    if (!err)
+        err = bh_msg_to_json(m, 0, &json);
+    if (!err && !(*out = bh_buf_detach(&json, NULL)))
+        err = BH_ENOMEM;
+    bh_buf_release(&json);
+    bh_msg_free(m);
+    return err;
+}
+
 static bh_err build_payment_json(const bh_config *c, const bh_payment *p, int64_t now, char **out)
 {
     bh_msg *m = bh_msg_new();
@@ -834,15 +849,7 @@ static bh_err build_payment_json(const bh_config *c, const bh_payment *p, int64_
         err = bh_msg_set_str(m, "rate", rate);
     if (!err)
         err = bh_msg_set_str(m, "paidat", at);
-    bh_buf json;
-    bh_buf_init(&json, 65536);
-    if (!err)
-        err = bh_msg_to_json(m, 0, &json);
-    if (!err && !(*out = bh_buf_detach(&json, NULL)))
-        err = BH_ENOMEM;
-    bh_buf_release(&json);
-    bh_msg_free(m);
-    return err;
+    return take_json(m, err, out);
 }
 
 static bh_err unit_payment(bh_tx *tx, void *arg)
@@ -1082,15 +1089,7 @@ static bh_err notice_json(const bh_config *c, const bh_app *app, const char *sta
         err = bh_msg_set_str(m, "generatetime", at);
     if (!err)
         err = bh_msg_set_str(m, "applystatus", status);
-    bh_buf json;
-    bh_buf_init(&json, 65536);
-    if (!err)
-        err = bh_msg_to_json(m, 0, &json);
-    if (!err && !(*out = bh_buf_detach(&json, NULL)))
-        err = BH_ENOMEM;
-    bh_buf_release(&json);
-    bh_msg_free(m);
-    return err;
+    return take_json(m, err, out);
 }
 
 static bh_err queue_notice(bh_tx *tx, action *a, const bh_app *app, const char *iface,

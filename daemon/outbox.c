@@ -80,56 +80,6 @@ static int64_t jitter(int64_t ms)
 
 /* ---- text -------------------------------------------------------------- */
 
-/* The length of the UTF-8 sequence led by `b`, or 0 for a byte that cannot
- * lead one. */
-static size_t utf8_seq_len(unsigned char b)
-{
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        return 2;
-    if (b >= 0xE0 && b <= 0xEF)
-        return 3;
-    if (b >= 0xF0 && b <= 0xF4)
-        return 4;
-    return 0;
-}
-
-/* Copies `s` into `out` (NUL-terminated, at most size-1 bytes) as valid
- * UTF-8 with control characters made spaces: error text can quote a
- * counterpart's message, which must not forge log lines, and it is stored
- * and shown as JSON later. A character cut by the limit (or by an earlier
- * snprintf) is dropped, an invalid byte becomes '?'. */
-static void clean_copy(const char *s, char *out, size_t size)
-{
-    size_t len = strlen(s), i = 0, o = 0;
-    while (i < len) {
-        unsigned char b = (unsigned char)s[i];
-        size_t n = utf8_seq_len(b);
-        if (n > 1 && i + n > len)
-            break; /* a cut character at the end */
-        if (n == 0 || (n > 1 && !bh_utf8_valid(s + i, n)))
-            n = 0;
-        if (o + (n ? n : 1) > size - 1)
-            break;
-        if (n == 0) {
-            out[o++] = '?';
-            i++;
-            continue;
-        }
-        /* C0 and C1 controls and DEL */
-        if (b < 0x20 || b == 0x7F || (b == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
-            out[o++] = ' ';
-            i += n;
-            continue;
-        }
-        memcpy(out + o, s + i, n);
-        o += n;
-        i += n;
-    }
-    out[o] = '\0';
-}
-
 /* ---- one attempt ------------------------------------------------------------ */
 
 typedef struct attempt {
@@ -251,8 +201,10 @@ static void log_attempt(bh_outbox *o, const attempt *a, int attempts, bh_err rec
     bh_time_format(a->now, when);
     bh_time_format(a->next_attempt_at, next);
     char applyno[80], appkey[80];
-    clean_copy(a->applyno ? a->applyno : "-", applyno, sizeof applyno);
-    clean_copy(n->appkey ? n->appkey : "-", appkey, sizeof appkey);
+    const char *raw_applyno = a->applyno ? a->applyno : "-",
+               *raw_appkey = n->appkey ? n->appkey : "-";
+    bh_utf8_printable(raw_applyno, strlen(raw_applyno), applyno, sizeof applyno);
+    bh_utf8_printable(raw_appkey, strlen(raw_appkey), appkey, sizeof appkey);
     const char *note = recorded == BH_OK       ? ""
                        : recorded == BH_EINVAL ? " (not recorded: the notice changed meanwhile)"
                                                : " NOT RECORDED (store error)";
@@ -301,7 +253,7 @@ static bh_err attempt_one(bh_outbox *o, const bh_notice *n)
         a.next_attempt_at = a.now + (secs > 0 ? secs : 1);
         a.state = a.now - n->created_at > flag_after ? BH_NOTICE_FLAGGED : BH_NOTICE_PENDING;
         char cleaned[ERROR_TEXT];
-        clean_copy(a.error, cleaned, sizeof cleaned);
+        bh_utf8_printable(a.error, strlen(a.error), cleaned, sizeof cleaned);
         memcpy(a.error, cleaned, sizeof a.error);
     }
 

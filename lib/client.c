@@ -287,57 +287,6 @@ bh_err bh_client_get(bh_client *c, const char *url, int *http_status, bh_buf *ou
     return bh_client_request(c, "GET", url, NULL, NULL, 0, http_status, out, d);
 }
 
-/* The length of the UTF-8 sequence led by `b`, or 0 for a byte that cannot
- * lead one. */
-static size_t utf8_seq_len(unsigned char b)
-{
-    if (b < 0x80)
-        return 1;
-    if (b >= 0xC2 && b <= 0xDF)
-        return 2;
-    if (b >= 0xE0 && b <= 0xEF)
-        return 3;
-    if (b >= 0xF0 && b <= 0xF4)
-        return 4;
-    return 0;
-}
-
-/* Appends at most EXCERPT_BYTES of `s` as printable UTF-8: control
- * characters and invalid bytes become '?', a sequence cut by the limit is
- * dropped, and "…" marks a cut. The answer comes from elsewhere: it must not
- * be able to forge log lines or break a terminal. */
-static void excerpt(const char *s, size_t len, char *out, size_t size)
-{
-    size_t o = 0, i = 0, limit = len < EXCERPT_BYTES ? len : EXCERPT_BYTES;
-    while (i < limit && o + 5 < size) {
-        unsigned char b = (unsigned char)s[i];
-        size_t n = utf8_seq_len(b);
-        if (n == 0 || (n > 1 && !bh_utf8_valid(s + i, i + n <= len ? n : len - i))) {
-            out[o++] = '?';
-            i++;
-            continue;
-        }
-        if (i + n > limit)
-            break;
-        /* C0 and C1 controls and DEL. */
-        if (b < 0x20 || b == 0x7F || (b == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
-            out[o++] = (b == '\n' || b == '\r' || b == '\t') ? ' ' : '?';
-            i += n;
-            continue;
-        }
-        if (o + n + 4 >= size)
-            break;
-        memcpy(out + o, s + i, n);
-        o += n;
-        i += n;
-    }
-    if (i < len && o + 4 <= size) {
-        memcpy(out + o, "\xE2\x80\xA6", 3); /* … */
-        o += 3;
-    }
-    out[o] = '\0';
-}
-
 /* base_url + "/" + name, with trailing slashes of base_url dropped. */
 static bh_err endpoint(const char *base_url, const char *name, bh_buf *url)
 {
@@ -390,8 +339,8 @@ bh_err bh_client_call(bh_client *c, const char *base_url, const bh_iface *iface,
     err = bh_msg_parse(answer.data ? answer.data : "", answer.len, c->max_response,
                        BH_PARSE_ALLOW_NESTED, response, &parse);
     if (err) {
-        char quoted[EXCERPT_BYTES * 2 + 8];
-        excerpt(answer.data ? answer.data : "", answer.len, quoted, sizeof quoted);
+        char quoted[EXCERPT_BYTES + 4]; /* the excerpt, and room for "…" */
+        bh_utf8_printable(answer.data ? answer.data : "", answer.len, quoted, sizeof quoted);
         const char *why = parse.count ? parse.items[0].message : bh_strerror(err);
         if (status >= 300 && status < 400) {
             char *target = NULL;

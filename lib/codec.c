@@ -242,3 +242,47 @@ size_t bh_utf8_length(const char *s, size_t len)
             count++;
     return count;
 }
+
+/* The length of the UTF-8 sequence led by `b`, or 0 for a byte that cannot
+ * lead one. */
+static size_t sequence_length(unsigned char b)
+{
+    if (b < 0x80)
+        return 1;
+    if (b >= 0xC2 && b <= 0xDF)
+        return 2;
+    if (b >= 0xE0 && b <= 0xEF)
+        return 3;
+    if (b >= 0xF0 && b <= 0xF4)
+        return 4;
+    return 0;
+}
+
+void bh_utf8_printable(const char *s, size_t len, char *out, size_t size)
+{
+    static const char ellipsis[] = "\xE2\x80\xA6"; /* … */
+    size_t i = 0, o = 0, room = size - 1 - (sizeof ellipsis - 1);
+    while (i < len) {
+        unsigned char b = (unsigned char)s[i];
+        size_t n = sequence_length(b);
+        if (n > 1 && (i + n > len || !bh_utf8_valid(s + i, n)))
+            n = 0;
+        size_t width = n ? n : 1;
+        if (o + width > room)
+            break;
+        if (n == 0) {
+            out[o++] = '?';
+        } else if (b < 0x20 || b == 0x7F || (b == 0xC2 && (unsigned char)s[i + 1] < 0xA0)) {
+            out[o++] = ' '; /* C0 and C1 controls and DEL */
+        } else {
+            memcpy(out + o, s + i, n);
+            o += n;
+        }
+        i += width;
+    }
+    if (i < len) {
+        memcpy(out + o, ellipsis, sizeof ellipsis - 1);
+        o += sizeof ellipsis - 1;
+    }
+    out[o] = '\0';
+}

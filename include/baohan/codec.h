@@ -46,6 +46,14 @@ int bh_utf8_valid(const char *s, size_t len);
  * characters, not bytes). */
 size_t bh_utf8_length(const char *s, size_t len);
 
+/* Writes `s` (`len` bytes, any content) into `out` (`size` bytes, NUL
+ * included) as printable, valid UTF-8: control characters become a space,
+ * invalid bytes '?', a character that does not fit is dropped whole, and
+ * "…" ends text that was cut short. For quoting text that came from
+ * elsewhere in a log line or a message without letting it forge lines or
+ * break a terminal. `size` must be at least 4. */
+void bh_utf8_printable(const char *s, size_t len, char *out, size_t size);
+
 #ifdef __cplusplus
 }
 #endif

@@ -305,6 +305,26 @@ static void test_utf8_length(void)
     CHECK_EQ(bh_utf8_length(s, strlen(s)), 9);
 }
 
+/* Text from elsewhere, made safe to quote in a log line or a message. */
+static void test_utf8_printable(void)
+{
+    char out[16];
+    bh_utf8_printable("ok", 2, out, sizeof out);
+    CHECK_STR(out, "ok");
+    bh_utf8_printable("a\nb\tc\x7f\xc2\x85" "d", 9, out, sizeof out); /* C0, DEL, C1 */
+    CHECK_STR(out, "a b c  d");
+    bh_utf8_printable("x\xff\xc3" "(y", 5, out, sizeof out); /* invalid bytes */
+    CHECK_STR(out, "x?" "?(y");
+    /* 12 bytes of room before "…": the fifth 漳 does not fit and is dropped whole */
+    bh_utf8_printable("漳漳漳漳漳", 15, out, sizeof out);
+    CHECK_STR(out, "漳漳漳漳…");
+    CHECK(bh_utf8_valid(out, strlen(out)));
+    bh_utf8_printable("\xe6\xbc", 2, out, sizeof out); /* a character cut at the end */
+    CHECK_STR(out, "?" "?");
+    bh_utf8_printable("", 0, out, 4);
+    CHECK_STR(out, "");
+}
+
 int main(void)
 {
     RUN(test_hex_encode);
@@ -315,5 +335,6 @@ int main(void)
     RUN(test_utf8_cases);
     RUN(test_utf8_exhaustive);
     RUN(test_utf8_length);
+    RUN(test_utf8_printable);
     return CHECK_DONE();
 }
