@@ -96,6 +96,66 @@ bh_err bh_sm4_key_parse(const char *text, bh_sm4_key *out, bh_diag *d, const cha
     return err;
 }
 
+/* A keyed cipher: OpenSSL's cipher lookup and the key schedule are done
+ * once, and ECB without padding is stateless between calls, so the two
+ * contexts serve any number of operations. */
+struct bh_sm4 {
+    EVP_CIPHER *cipher;
+    EVP_CIPHER_CTX *enc;
+    EVP_CIPHER_CTX *dec;
+};
+
+void bh_sm4_free(bh_sm4 *c)
+{
+    if (!c)
+        return;
+    /* OpenSSL cleanses the key schedules. */
+    EVP_CIPHER_CTX_free(c->enc);
+    EVP_CIPHER_CTX_free(c->dec);
+    EVP_CIPHER_free(c->cipher);
+    free(c);
+}
+
+bh_err bh_sm4_new(const bh_sm4_key *key, bh_sm4 **out)
+{
+    if (!out)
+        return BH_EINVAL;
+    *out = NULL;
+    if (!key)
+        return BH_EINVAL;
+    bh_sm4 *c = calloc(1, sizeof *c);
+    if (!c)
+        return BH_ENOMEM;
+    c->cipher = EVP_CIPHER_fetch(NULL, "SM4-ECB", NULL);
+    c->enc = EVP_CIPHER_CTX_new();
+    c->dec = EVP_CIPHER_CTX_new();
+    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
+    if (!c->cipher || !c->enc || !c->dec ||
+        !EVP_EncryptInit_ex(c->enc, c->cipher, NULL, key->bytes, NULL) ||
+        !EVP_DecryptInit_ex(c->dec, c->cipher, NULL, key->bytes, NULL) ||
+        !EVP_CIPHER_CTX_set_padding(c->enc, 0) || !EVP_CIPHER_CTX_set_padding(c->dec, 0)) {
+        bh_sm4_free(c);
+        return BH_ECRYPTO;
+    }
+    *out = c;
+    return BH_OK;
+}
+
+bh_err bh_sm4_blocks(bh_sm4 *c, int encrypt, const uint8_t *in, uint8_t *out, size_t len)
+{
+    if (!c || len % BH_SM4_BLOCK != 0 || (len && (!in || !out)))
+        return BH_EINVAL;
+    EVP_CIPHER_CTX *ctx = encrypt ? c->enc : c->dec;
+    for (size_t done = 0; done < len;) {
+        size_t chunk = len - done < EVP_CHUNK ? len - done : EVP_CHUNK;
+        int n = 0;
+        if (!EVP_CipherUpdate(ctx, out + done, &n, in + done, (int)chunk) || (size_t)n != chunk)
+            return BH_ECRYPTO;
+        done += chunk;
+    }
+    return BH_OK;
+}
+
 bh_err bh_sm4_ecb_raw(const bh_sm4_key *key, int encrypt, const uint8_t *in, uint8_t *out,
                       size_t len)
 {
@@ -103,35 +163,17 @@ bh_err bh_sm4_ecb_raw(const bh_sm4_key *key, int encrypt, const uint8_t *in, uin
         return BH_EINVAL;
     if (len == 0)
         return BH_OK;
-    bh_err err = BH_ECRYPTO;
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    if (!ctx)
-        return BH_ENOMEM;
-    if (!EVP_CipherInit_ex(ctx, EVP_sm4_ecb(), NULL, key->bytes, NULL, encrypt ? 1 : 0))
-        goto out;
-    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
-    if (!EVP_CIPHER_CTX_set_padding(ctx, 0))
-        goto out;
-    for (size_t done = 0; done < len;) {
-        size_t chunk = len - done < EVP_CHUNK ? len - done : EVP_CHUNK;
-        int n = 0;
-        if (!EVP_CipherUpdate(ctx, out + done, &n, in + done, (int)chunk) || (size_t)n != chunk)
-            goto out;
-        done += chunk;
-    }
-    int tail = 0;
-    if (!EVP_CipherFinal_ex(ctx, out + len, &tail) || tail != 0)
-        goto out;
-    err = BH_OK;
-out:
-    /* Frees the key schedule too; OpenSSL cleanses it. */
-    EVP_CIPHER_CTX_free(ctx);
+    bh_sm4 *c;
+    bh_err err = bh_sm4_new(key, &c);
+    if (!err)
+        err = bh_sm4_blocks(c, encrypt, in, out, len);
+    bh_sm4_free(c);
     return err;
 }
 
-bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_buf *out)
+static bh_err encrypt_with(bh_sm4 *c, const void *plain, size_t len, bh_buf *out)
 {
-    if (!key || !out || (!plain && len))
+    if (!c || !out || (!plain && len))
         return BH_EINVAL;
     if (len > SIZE_MAX - 2 * BH_SM4_BLOCK)
         return BH_ETOOBIG;
@@ -146,7 +188,7 @@ bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_b
     if (len)
         memcpy(dst, plain, len);
     memset(dst + len, (int)pad, pad);
-    err = bh_sm4_ecb_raw(key, 1, dst, dst, total);
+    err = bh_sm4_blocks(c, 1, dst, dst, total);
     if (err) {
         bh_wipe(dst, total);
         out->data[out->len] = '\0';
@@ -157,9 +199,21 @@ bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_b
     return BH_OK;
 }
 
+bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_buf *out)
+{
+    if (!key || !out || (!plain && len))
+        return BH_EINVAL;
+    bh_sm4 *c;
+    bh_err err = bh_sm4_new(key, &c);
+    if (!err)
+        err = encrypt_with(c, plain, len, out);
+    bh_sm4_free(c);
+    return err;
+}
+
 /* Decrypts into a fresh heap block, checks the padding, and hands back the
  * block and the plaintext length. The caller wipes and frees the block. */
-static bh_err decrypt_block(const bh_sm4_key *key, const void *cipher, size_t len, uint8_t **plain,
+static bh_err decrypt_block(bh_sm4 *c, const void *cipher, size_t len, uint8_t **plain,
                             size_t *plain_len)
 {
     *plain = NULL;
@@ -169,7 +223,7 @@ static bh_err decrypt_block(const bh_sm4_key *key, const void *cipher, size_t le
     uint8_t *p = malloc(len);
     if (!p)
         return BH_ENOMEM;
-    bh_err err = bh_sm4_ecb_raw(key, 0, cipher, p, len);
+    bh_err err = bh_sm4_blocks(c, 0, cipher, p, len);
     if (err) {
         bh_wipe(p, len);
         free(p);
@@ -200,7 +254,11 @@ bh_err bh_sm4_decrypt(const bh_sm4_key *key, const void *cipher, size_t len, bh_
         return BH_EINVAL;
     uint8_t *p;
     size_t n;
-    bh_err err = decrypt_block(key, cipher, len, &p, &n);
+    bh_sm4 *c;
+    bh_err err = bh_sm4_new(key, &c);
+    if (!err)
+        err = decrypt_block(c, cipher, len, &p, &n);
+    bh_sm4_free(c);
     if (err)
         return err;
     err = bh_buf_add(out, p, n);
@@ -209,9 +267,9 @@ bh_err bh_sm4_decrypt(const bh_sm4_key *key, const void *cipher, size_t len, bh_
     return err;
 }
 
-bh_err bh_sm4_encrypt_field(const bh_sm4_key *key, const char *plain, size_t len, bh_buf *out)
+bh_err bh_sm4_encrypt_field_with(bh_sm4 *c, const char *plain, size_t len, bh_buf *out)
 {
-    if (!key || !out || (!plain && len))
+    if (!c || !out || (!plain && len))
         return BH_EINVAL;
     /* Refuse what the peer's bh_sm4_decrypt_field would refuse, so we never
      * put ciphertext on the wire that cannot be read back. */
@@ -219,16 +277,28 @@ bh_err bh_sm4_encrypt_field(const bh_sm4_key *key, const char *plain, size_t len
         return BH_EUTF8;
     bh_buf cipher;
     bh_buf_init(&cipher, SIZE_MAX - 1);
-    bh_err err = bh_sm4_encrypt(key, plain, len, &cipher);
+    bh_err err = encrypt_with(c, plain, len, &cipher);
     if (!err)
         err = bh_base64_encode(cipher.data, cipher.len, out);
     bh_buf_release(&cipher); /* ciphertext: nothing secret to wipe */
     return err;
 }
 
-bh_err bh_sm4_decrypt_field(const bh_sm4_key *key, const char *b64, size_t len, bh_buf *out)
+bh_err bh_sm4_encrypt_field(const bh_sm4_key *key, const char *plain, size_t len, bh_buf *out)
 {
-    if (!key || !out || (!b64 && len))
+    if (!key)
+        return BH_EINVAL;
+    bh_sm4 *c;
+    bh_err err = bh_sm4_new(key, &c);
+    if (!err)
+        err = bh_sm4_encrypt_field_with(c, plain, len, out);
+    bh_sm4_free(c);
+    return err;
+}
+
+bh_err bh_sm4_decrypt_field_with(bh_sm4 *c, const char *b64, size_t len, bh_buf *out)
+{
+    if (!c || !out || (!b64 && len))
         return BH_EINVAL;
     bh_buf cipher;
     bh_buf_init(&cipher, SIZE_MAX - 1);
@@ -237,7 +307,7 @@ bh_err bh_sm4_decrypt_field(const bh_sm4_key *key, const char *b64, size_t len, 
     bh_err err = bh_base64_decode(b64, len, &cipher);
     if (err)
         goto out;
-    err = decrypt_block(key, cipher.data, cipher.len, &p, &n);
+    err = decrypt_block(c, cipher.data, cipher.len, &p, &n);
     if (err)
         goto out;
     /* The padding was right, so the key almost surely was: what is left to
@@ -255,6 +325,18 @@ out:
         free(p);
     }
     bh_buf_release(&cipher);
+    return err;
+}
+
+bh_err bh_sm4_decrypt_field(const bh_sm4_key *key, const char *b64, size_t len, bh_buf *out)
+{
+    if (!key)
+        return BH_EINVAL;
+    bh_sm4 *c;
+    bh_err err = bh_sm4_new(key, &c);
+    if (!err)
+        err = bh_sm4_decrypt_field_with(c, b64, len, out);
+    bh_sm4_free(c);
     return err;
 }
 

@@ -330,8 +330,11 @@ bh_err bh_encrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
         return bh_diag_add(d, BH_ENOMEM, "", "out of memory");
     bh_buf cipher;
     bh_buf_init(&cipher, BH_BUF_MAX_DEFAULT);
-    bh_err first = BH_OK;
-    for (size_t i = 0; i < iface->nrequest; i++) {
+    bh_sm4 *sm4 = NULL;
+    bh_err first = bh_sm4_new(key, &sm4);
+    if (first)
+        bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
+    for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
         const bh_field *f = bh_msg_get(wire, spec->name);
         if (!(spec->flags & BH_F_ENCRYPTED) || is_empty(f))
@@ -342,7 +345,7 @@ bh_err bh_encrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
                               "an encrypted (密文) field must be a JSON string");
         } else {
             bh_buf_reset(&cipher);
-            err = bh_sm4_encrypt_field(key, f->value, f->value_len, &cipher);
+            err = bh_sm4_encrypt_field_with(sm4, f->value, f->value_len, &cipher);
             if (!err)
                 err = bh_msg_set(wire, spec->name, cipher.data, cipher.len, BH_JSTRING);
             if (err)
@@ -352,6 +355,7 @@ bh_err bh_encrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
             first = err;
     }
     bh_buf_release(&cipher);
+    bh_sm4_free(sm4);
     if (first) {
         bh_msg_free(wire);
         return first;
@@ -369,8 +373,12 @@ bh_err bh_decrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
         return bh_diag_add(d, BH_ENOMEM, "", "out of memory");
     bh_buf text;
     bh_buf_init(&text, BH_MSG_MAX_REQUEST);
-    bh_err first = BH_OK;
-    for (size_t i = 0; i < iface->nrequest; i++) {
+    /* One keyed cipher for every field of the message. */
+    bh_sm4 *sm4 = NULL;
+    bh_err first = bh_sm4_new(key, &sm4);
+    if (first)
+        bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
+    for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
         const bh_field *f = bh_msg_get(plain, spec->name);
         if (!(spec->flags & BH_F_ENCRYPTED) || is_empty(f))
@@ -381,7 +389,7 @@ bh_err bh_decrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
                               "an encrypted (密文) field must be a string of Base64 ciphertext");
         } else {
             bh_buf_reset(&text);
-            err = bh_sm4_decrypt_field(key, f->value, f->value_len, &text);
+            err = bh_sm4_decrypt_field_with(sm4, f->value, f->value_len, &text);
             if (!err)
                 err = bh_msg_set(plain, spec->name, text.data, text.len, BH_JSTRING);
             if (err == BH_EBASE64)
@@ -403,6 +411,7 @@ bh_err bh_decrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
             first = err;
     }
     bh_buf_wipe(&text);
+    bh_sm4_free(sm4);
     if (first) {
         bh_msg_free(plain);
         return first;

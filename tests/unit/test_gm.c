@@ -590,6 +590,50 @@ static void test_ct_equal_and_wipe(void)
     bh_wipe(NULL, 0);
 }
 
+/* A keyed cipher gives exactly what the key-taking functions give, for any
+ * number of operations in a row, in both directions. */
+static void test_keyed_cipher(void)
+{
+    bh_sm4_key key;
+    CHECK_EQ(bh_sm4_key_parse("0123456789abcdeffedcba9876543210", &key, NULL, "key"), BH_OK);
+    bh_sm4 *c = NULL;
+    CHECK_EQ(bh_sm4_new(&key, &c), BH_OK);
+    CHECK_EQ(bh_sm4_new(NULL, &c), BH_EINVAL);
+    CHECK(c == NULL);
+    CHECK_EQ(bh_sm4_new(&key, &c), BH_OK);
+    uint8_t block[16], raw[16];
+    memcpy(block, key.bytes, 16);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(bh_sm4_ecb_raw(&key, 1, block, raw, 16), BH_OK);
+        CHECK_EQ(bh_sm4_blocks(c, 1, block, block, 16), BH_OK);
+        CHECK(memcmp(block, raw, 16) == 0);
+    }
+    CHECK_EQ(bh_sm4_blocks(c, 1, block, block, 15), BH_EINVAL);
+    static const char *const values[] = {"ZZ-2026-0001-01", "漳州市某某道路工程施工", "",
+                                         "2026-12-20 09:30:00"};
+    static const char *const wire[] = {
+        "AgpubKMdybsuh8jfX3SkCg==",
+        "Lknn0cPQCzgcm6ayMrx3blw9agwx8hYfF8LvpsA8LEu7+4ljIe/NCxRU0tcU+2vr", NULL,
+        "jcNZwoss8F1I0/vB1FaDxkecALPK4FySCpzhkGOq21c="};
+    bh_buf b64, back;
+    bh_buf_init(&b64, 1024);
+    bh_buf_init(&back, 1024);
+    for (size_t i = 0; i < 4; i++) {
+        bh_buf_reset(&b64);
+        bh_buf_reset(&back);
+        CHECK_EQ(bh_sm4_encrypt_field_with(c, values[i], strlen(values[i]), &b64), BH_OK);
+        if (wire[i])
+            CHECK_STR(b64.data, wire[i]);
+        CHECK_EQ(bh_sm4_decrypt_field_with(c, b64.data, b64.len, &back), BH_OK);
+        CHECK_STR(back.data ? back.data : "", values[i]);
+    }
+    CHECK_EQ(bh_sm4_decrypt_field_with(c, "AAAA", 4, &back), BH_EDECRYPT);
+    bh_buf_release(&b64);
+    bh_buf_release(&back);
+    bh_sm4_free(c);
+    bh_sm4_free(NULL);
+}
+
 int main(void)
 {
     RUN(test_sm3_known_answers);
@@ -612,5 +656,6 @@ int main(void)
     RUN(test_output_cap);
     RUN(test_random);
     RUN(test_ct_equal_and_wipe);
+    RUN(test_keyed_cipher);
     return CHECK_DONE();
 }
