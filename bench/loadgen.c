@@ -1,0 +1,811 @@
+/* loadgen: drives baohand's baohanapply over loopback with many keep-alive
+ * connections and reports requests per second and latency percentiles.
+ * A benchmark, not a test. bench/run-apply builds it, starts a daemon and
+ * runs it; see bench/README.md.
+ *
+ *   loadgen -p PORT [-c CONNS] [-w WARMUP_S] [-d DURATION_S] [-n REQUESTS]
+ *           [-f PLAIN.json] [-a APPKEY] [-s APPSECRET] [-k SM4KEY] [-r RUN_ID]
+ *           [--path /baohanapply] [--pid DAEMON_PID] [--cycle] [--json]
+ *
+ * Before any timing, it seals REQUESTS distinct baohanapply requests with
+ * libbaohan (the plaintext example with applyno "B<run-id>-<i>", i zero-padded
+ * to 9 digits so that applynos arrive in order, as a platform's serial
+ * numbers do; SM4-encrypted fields, SM3 signature, the current timestamp), on
+ * as many threads as there are CPUs, and formats each as one complete
+ * HTTP/1.1 request. Then CONNS threads, each with its own blocking
+ * keep-alive socket to 127.0.0.1:PORT, take the next request, send it, read
+ * the whole answer (Content-Length), check that it is HTTP 200 with
+ * "code":1, and record the latency. Answers completed during the warm-up
+ * are not counted; the measurement covers answers completed in the
+ * DURATION_S seconds after it, or until the requests run out (reported as
+ * such). With --cycle the requests are reused when they run out: a reused
+ * request is an idempotent repeat (a lookup, no insert), a different
+ * workload, and the number reused is reported.
+ *
+ * Latencies go into per-thread log-linear histograms (exact below 128 us,
+ * then 64 buckets per power of two: under 1.6 % error); percentiles are the
+ * upper edge of their bucket (never above the maximum). With --pid it also
+ * reports the CPU the daemon used during the measurement (/proc/PID/stat),
+ * split into its connection threads and its other threads (the store's
+ * writer is the busiest of those); always its own. When GET /healthz answers
+ * the store's counters ("units", "commits", as bh_store_stats gives them) it
+ * reports commits per second and the mean group-commit batch. */
+#define _GNU_SOURCE /* strcasestr, memmem */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "baohan/baohan.h"
+
+/* ---- histogram -------------------------------------------------------------- */
+
+#define SUB_BITS 6
+#define SUB (1 << SUB_BITS) /* buckets per power of two above the exact range */
+#define EXACT (2 * SUB)     /* values below this have a bucket each */
+#define NBUCKETS (EXACT + 40 * SUB)
+
+static int bucket_of(uint64_t v)
+{
+    if (v < EXACT)
+        return (int)v;
+    int msb = 63 - __builtin_clzll(v);
+    int shift = msb - SUB_BITS;
+    int idx = (shift + 1) * SUB + (int)((v >> shift) - SUB);
+    return idx < NBUCKETS ? idx : NBUCKETS - 1;
+}
+
+/* The largest value that falls in bucket `idx`. */
+static uint64_t bucket_high(int idx)
+{
+    if (idx < EXACT)
+        return (uint64_t)idx;
+    int shift = idx / SUB - 1;
+    uint64_t mant = (uint64_t)(idx % SUB + SUB);
+    return ((mant + 1) << shift) - 1;
+}
+
+/* ---- options and shared state --------------------------------------------------- */
+
+typedef struct options {
+    int port;
+    int conns;
+    double warmup_s, duration_s;
+    long long nreq; /* 0: 30,000 per second of warm-up and measurement */
+    const char *plain_path;
+    const char *appkey, *appsecret, *sm4key;
+    const char *run_id;
+    const char *path;
+    int daemon_pid;
+    int cycle;
+    int json;
+} options;
+
+typedef struct request_text {
+    char *data;
+    size_t len;
+} request_text;
+
+static request_text *requests;
+static long long nrequests;
+static atomic_llong next_request;
+static atomic_int seal_failed;
+
+static int64_t t_measure_start, t_measure_end; /* CLOCK_MONOTONIC ns */
+static atomic_int stop;
+static atomic_int workers_done;
+
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* ---- sealing ---------------------------------------------------------------------- */
+
+typedef struct seal_job {
+    const options *o;
+    const bh_msg *plain;
+    long long from, to;
+    int64_t now;
+} seal_job;
+
+static void *seal_range(void *arg)
+{
+    seal_job *j = arg;
+    const bh_iface *iface = bh_iface_find("baohanapply");
+    bh_credentials cred = {j->o->appkey, j->o->appsecret, {{0}}};
+    bh_diag d = BH_DIAG_INIT;
+    bh_msg *plain = bh_msg_dup(j->plain);
+    bh_buf body;
+    bh_buf_init(&body, BH_MSG_MAX_REQUEST);
+    if (!plain || bh_sm4_key_parse(j->o->sm4key, &cred.key, &d, "sm4_key") != BH_OK)
+        goto fail;
+    for (long long i = j->from; i < j->to; i++) {
+        char applyno[64];
+        snprintf(applyno, sizeof applyno, "B%s-%09lld", j->o->run_id, i);
+        bh_msg *wire = NULL;
+        bh_buf_reset(&body);
+        if (bh_msg_set_str(plain, "applyno", applyno) ||
+            bh_seal(iface, &cred, plain, j->now, &wire, &d) || bh_msg_to_json(wire, 0, &body)) {
+            bh_msg_free(wire);
+            goto fail;
+        }
+        bh_msg_free(wire);
+        char head[256];
+        int hl = snprintf(head, sizeof head,
+                          "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+                          "Content-Type: application/json; charset=utf-8\r\n"
+                          "Content-Length: %zu\r\nConnection: keep-alive\r\n\r\n",
+                          j->o->path, j->o->port, body.len);
+        char *text = malloc((size_t)hl + body.len);
+        if (!text)
+            goto fail;
+        memcpy(text, head, (size_t)hl);
+        memcpy(text + hl, body.data, body.len);
+        requests[i].data = text;
+        requests[i].len = (size_t)hl + body.len;
+    }
+    bh_buf_release(&body);
+    bh_msg_free(plain);
+    return NULL;
+fail:
+    for (size_t k = 0; k < d.count; k++)
+        fprintf(stderr, "loadgen: seal: %s: %s\n", d.items[k].field, d.items[k].message);
+    atomic_store(&seal_failed, 1);
+    bh_diag_release(&d);
+    bh_buf_release(&body);
+    bh_msg_free(plain);
+    return NULL;
+}
+
+static int seal_all(const options *o)
+{
+    FILE *f = fopen(o->plain_path, "rb");
+    if (!f) {
+        fprintf(stderr, "loadgen: cannot open %s: %s\n", o->plain_path, strerror(errno));
+        return -1;
+    }
+    bh_buf text;
+    bh_buf_init(&text, BH_MSG_MAX_REQUEST);
+    bh_err err = bh_buf_read_file(&text, f);
+    fclose(f);
+    bh_msg *plain = NULL;
+    bh_diag d = BH_DIAG_INIT;
+    if (!err)
+        err = bh_msg_parse(text.data ? text.data : "", text.len, BH_MSG_MAX_REQUEST, 0, &plain, &d);
+    bh_buf_release(&text);
+    if (err) {
+        fprintf(stderr, "loadgen: %s: cannot read the plaintext request (%s)\n", o->plain_path,
+                bh_strerror(err));
+        bh_diag_release(&d);
+        return -1;
+    }
+    requests = calloc((size_t)nrequests, sizeof *requests);
+    if (!requests) {
+        bh_msg_free(plain);
+        return -1;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int nthreads = ncpu > 0 && ncpu < 16 ? (int)ncpu : 2;
+    pthread_t th[16];
+    seal_job jobs[16];
+    int64_t now = bh_time_now();
+    for (int t = 0; t < nthreads; t++) {
+        jobs[t] =
+            (seal_job){o, plain, nrequests * t / nthreads, nrequests * (t + 1) / nthreads, now};
+        pthread_create(&th[t], NULL, seal_range, &jobs[t]);
+    }
+    for (int t = 0; t < nthreads; t++)
+        pthread_join(th[t], NULL);
+    bh_msg_free(plain);
+    return atomic_load(&seal_failed) ? -1 : 0;
+}
+
+static void free_requests(void)
+{
+    for (long long i = 0; requests && i < nrequests; i++)
+        free(requests[i].data);
+    free(requests);
+    requests = NULL;
+}
+
+/* ---- connections ------------------------------------------------------------------- */
+
+typedef struct worker {
+    int id;
+    const options *o;
+    int fd;
+    uint64_t hist[NBUCKETS];
+    uint64_t max_us;
+    uint64_t ok;         /* measured, HTTP 200 and code 1 */
+    uint64_t bad_code;   /* measured, an answer without code 1 */
+    uint64_t bad_status; /* measured, HTTP status other than 200 */
+    uint64_t io_errors;  /* connect/send/receive failures (any phase) */
+    uint64_t reconnects;
+    uint64_t total;  /* answers in any phase */
+    int64_t last_ns; /* when its last measured answer arrived */
+    char first_error[256];
+    char *buf;
+    size_t cap;
+} worker;
+
+static int connect_to(int port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in a = {0};
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static int send_all(int fd, const char *p, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        p += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+static void note_error(worker *w, const char *what, const char *detail)
+{
+    if (!w->first_error[0])
+        snprintf(w->first_error, sizeof w->first_error, "%s: %s", what, detail);
+}
+
+/* Reads one whole response. Returns 0 and sets *status, *body, *body_len and
+ * *close_after; -1 on a connection problem. */
+static int read_response(worker *w, int *status, const char **body, size_t *body_len,
+                         int *close_after)
+{
+    size_t have = 0, head_len = 0;
+    long long content_length = -1;
+    for (;;) {
+        if (have + 4096 + 1 > w->cap) {
+            size_t ncap = w->cap * 2;
+            char *nb = realloc(w->buf, ncap);
+            if (!nb)
+                return -1;
+            w->buf = nb;
+            w->cap = ncap;
+        }
+        ssize_t n = recv(w->fd, w->buf + have, w->cap - have - 1, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        have += (size_t)n;
+        w->buf[have] = '\0';
+        if (!head_len) {
+            char *end = memmem(w->buf, have, "\r\n\r\n", 4);
+            if (!end)
+                continue;
+            head_len = (size_t)(end - w->buf) + 4;
+            *end = '\0'; /* headers as one string for the searches below */
+            if (sscanf(w->buf, "HTTP/1.%*d %d", status) != 1)
+                return -1;
+            char *cl = strcasestr(w->buf, "\r\nContent-Length:");
+            if (!cl)
+                return -1; /* baohand answers with Content-Length */
+            content_length = strtoll(cl + 17, NULL, 10);
+            char *conn = strcasestr(w->buf, "\r\nConnection:");
+            *close_after = conn && strncasecmp(conn + 13 + strspn(conn + 13, " "), "close", 5) == 0;
+            *end = '\r';
+        }
+        if (have >= head_len + (size_t)content_length) {
+            *body = w->buf + head_len;
+            *body_len = (size_t)content_length;
+            w->buf[head_len + (size_t)content_length] = '\0';
+            return 0;
+        }
+    }
+}
+
+/* "code":1 as a whole number (not 10, not "code":0). */
+static int answer_ok(const char *body)
+{
+    const char *p = strstr(body, "\"code\":");
+    if (!p)
+        return 0;
+    p += 7;
+    while (*p == ' ')
+        p++;
+    return p[0] == '1' && (p[1] < '0' || p[1] > '9');
+}
+
+static void *worker_main(void *arg)
+{
+    worker *w = arg;
+    w->cap = 65536;
+    w->buf = malloc(w->cap);
+    if (!w->buf)
+        return NULL;
+    while (!atomic_load_explicit(&stop, memory_order_relaxed)) {
+        long long i = atomic_fetch_add(&next_request, 1);
+        if (i >= nrequests) {
+            if (!w->o->cycle)
+                break; /* ran out */
+            i %= nrequests;
+        }
+        if (w->fd < 0) {
+            w->fd = connect_to(w->o->port);
+            if (w->fd < 0) {
+                w->io_errors++;
+                note_error(w, "connect", strerror(errno));
+                struct timespec ts = {0, 10000000};
+                nanosleep(&ts, NULL);
+                continue;
+            }
+            w->reconnects++;
+        }
+        int64_t t0 = now_ns();
+        int status = 0, close_after = 0;
+        const char *body = NULL;
+        size_t body_len = 0;
+        errno = 0;
+        if (send_all(w->fd, requests[i].data, requests[i].len) != 0 ||
+            read_response(w, &status, &body, &body_len, &close_after) != 0) {
+            w->io_errors++;
+            note_error(w, "connection", errno ? strerror(errno) : "closed");
+            close(w->fd);
+            w->fd = -1;
+            continue;
+        }
+        int64_t t1 = now_ns();
+        w->total++;
+        if (t1 >= t_measure_start && t1 < t_measure_end) {
+            w->last_ns = t1;
+            uint64_t us = (uint64_t)(t1 - t0) / 1000;
+            w->hist[bucket_of(us)]++;
+            if (us > w->max_us)
+                w->max_us = us;
+            if (status != 200) {
+                w->bad_status++;
+                note_error(w, "HTTP status not 200", body);
+            } else if (!answer_ok(body)) {
+                w->bad_code++;
+                note_error(w, "answer", body);
+            } else {
+                w->ok++;
+            }
+        }
+        if (t1 >= t_measure_end)
+            break;
+        if (close_after) {
+            close(w->fd);
+            w->fd = -1;
+        }
+    }
+    atomic_fetch_add(&workers_done, 1);
+    return NULL;
+}
+
+/* ---- CPU accounting -------------------------------------------------------------------- */
+
+/* utime + stime of a process in clock ticks, or -1. */
+static long long proc_cpu_ticks(int pid)
+{
+    char path[64], line[4096];
+    snprintf(path, sizeof path, "/proc/%d/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t n = fread(line, 1, sizeof line - 1, f);
+    fclose(f);
+    line[n] = '\0';
+    char *p = strrchr(line, ')'); /* the command name may hold spaces */
+    if (!p)
+        return -1;
+    unsigned long long ut = 0, st = 0;
+    /* after ") ": state ppid pgrp session tty tpgid flags minflt cminflt majflt
+     * cmajflt utime stime */
+    if (sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
+        return -1;
+    return (long long)(ut + st);
+}
+
+/* Per-thread CPU of the daemon: the threads named MHD-connection (one per
+ * connection) summed, and every other thread on its own (the store's writer
+ * and checkpointer, the listener, the outbox: unnamed, so shown by id). */
+#define MAX_TASKS 8192
+typedef struct task_cpu {
+    int tid;
+    int is_conn;
+    long long ticks;
+} task_cpu;
+
+static int task_cpu_read(int pid, task_cpu *out, int max)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/proc/%d/task", pid);
+    DIR *dir = opendir(path);
+    if (!dir)
+        return 0;
+    int n = 0;
+    struct dirent *e;
+    while (n < max && (e = readdir(dir))) {
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        char stat_path[128], line[1024];
+        snprintf(stat_path, sizeof stat_path, "/proc/%d/task/%d/stat", pid, atoi(e->d_name));
+        FILE *f = fopen(stat_path, "r");
+        if (!f)
+            continue;
+        size_t len = fread(line, 1, sizeof line - 1, f);
+        fclose(f);
+        line[len] = '\0';
+        char *open_paren = strchr(line, '('), *close_paren = strrchr(line, ')');
+        unsigned long long ut = 0, st = 0;
+        if (!open_paren || !close_paren ||
+            sscanf(close_paren + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                   &st) != 2)
+            continue;
+        out[n].tid = atoi(e->d_name);
+        out[n].is_conn = strncmp(open_paren + 1, "MHD-connection", 14) == 0;
+        out[n].ticks = (long long)(ut + st);
+        n++;
+    }
+    closedir(dir);
+    return n;
+}
+
+static int by_ticks_desc(const void *a, const void *b)
+{
+    long long x = ((const task_cpu *)a)->ticks, y = ((const task_cpu *)b)->ticks;
+    return x < y ? 1 : x > y ? -1 : 0;
+}
+
+/* Prints the CPU each thread used between two samples, in cores. */
+static void task_cpu_report(task_cpu *before, int nb, task_cpu *after, int na, double seconds)
+{
+    long hz = sysconf(_SC_CLK_TCK);
+    long long conn = 0;
+    int nconn = 0, nother = 0;
+    task_cpu *other = calloc((size_t)na + 1, sizeof *other);
+    if (!other)
+        return;
+    for (int i = 0; i < na; i++) {
+        long long base = 0;
+        for (int j = 0; j < nb; j++)
+            if (before[j].tid == after[i].tid)
+                base = before[j].ticks;
+        long long used = after[i].ticks - base;
+        if (after[i].is_conn) {
+            conn += used;
+            nconn++;
+        } else {
+            other[nother] = after[i];
+            other[nother++].ticks = used;
+        }
+    }
+    qsort(other, (size_t)nother, sizeof *other, by_ticks_desc);
+    printf("  threads      connections %.2f cores (%d threads)", (double)conn / hz / seconds,
+           nconn);
+    for (int i = 0; i < nother && i < 3; i++)
+        if (other[i].ticks > 0)
+            printf("; thread %d %.2f", other[i].tid, (double)other[i].ticks / hz / seconds);
+    printf("\n");
+    free(other);
+}
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* ---- the store's counters ------------------------------------------------------------ */
+
+/* GET /healthz on a connection of its own; when the answer carries the
+ * store's counters ("units", "commits": see bh_store_stats), sets them and
+ * returns 0. -1 when it does not (older daemons) or on any problem. */
+static int store_counters(int port, unsigned long long *units, unsigned long long *commits)
+{
+    int fd = connect_to(port);
+    if (fd < 0)
+        return -1;
+    char req[128], buf[4096];
+    int n =
+        snprintf(req, sizeof req,
+                 "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n", port);
+    size_t have = 0;
+    if (send_all(fd, req, (size_t)n) == 0) {
+        ssize_t got;
+        while (have < sizeof buf - 1 && (got = recv(fd, buf + have, sizeof buf - 1 - have, 0)) > 0)
+            have += (size_t)got;
+    }
+    close(fd);
+    buf[have] = '\0';
+    const char *u = strstr(buf, "\"units\":"), *c = strstr(buf, "\"commits\":");
+    if (!u || !c)
+        return -1;
+    *units = strtoull(u + 8, NULL, 10);
+    *commits = strtoull(c + 10, NULL, 10);
+    return 0;
+}
+
+/* ---- main ------------------------------------------------------------------------------ */
+
+static const char usage[] =
+    "usage: loadgen -p PORT [-c CONNS] [-w WARMUP_S] [-d DURATION_S] [-n REQUESTS]\n"
+    "               [-f PLAIN.json] [-a APPKEY] [-s APPSECRET] [-k SM4KEY] [-r RUN_ID]\n"
+    "               [--path /baohanapply] [--pid DAEMON_PID] [--cycle] [--json]\n"
+    "Defaults: 64 connections, 3 s warm-up, 10 s measured, REQUESTS = 30000 per second of\n"
+    "warm-up and measurement, the example request and the test credentials of\n"
+    "etc/baohand.ini (FI001). See bench/README.md.\n";
+
+static int parse_args(int argc, char **argv, options *o)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = 1;
+        if (strcmp(a, "-p") == 0 && v)
+            o->port = atoi(v);
+        else if (strcmp(a, "-c") == 0 && v)
+            o->conns = atoi(v);
+        else if (strcmp(a, "-w") == 0 && v)
+            o->warmup_s = atof(v);
+        else if (strcmp(a, "-d") == 0 && v)
+            o->duration_s = atof(v);
+        else if (strcmp(a, "-n") == 0 && v)
+            o->nreq = atoll(v);
+        else if (strcmp(a, "-f") == 0 && v)
+            o->plain_path = v;
+        else if (strcmp(a, "-a") == 0 && v)
+            o->appkey = v;
+        else if (strcmp(a, "-s") == 0 && v)
+            o->appsecret = v;
+        else if (strcmp(a, "-k") == 0 && v)
+            o->sm4key = v;
+        else if (strcmp(a, "-r") == 0 && v)
+            o->run_id = v;
+        else if (strcmp(a, "--path") == 0 && v)
+            o->path = v;
+        else if (strcmp(a, "--pid") == 0 && v)
+            o->daemon_pid = atoi(v);
+        else if (strcmp(a, "--cycle") == 0)
+            o->cycle = 1, takes = 0;
+        else if (strcmp(a, "--json") == 0)
+            o->json = 1, takes = 0;
+        else
+            return -1;
+        i += takes;
+    }
+    if (o->port <= 0 || o->port > 65535 || o->conns <= 0 || o->conns > 4096 || o->warmup_s < 0 ||
+        o->duration_s <= 0 || o->nreq < 0)
+        return -1;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static char run_id_default[32];
+    options o = {0,
+                 64,
+                 3,
+                 10,
+                 0,
+                 "tests/data/examples/baohanapply.plain.json",
+                 "FI001",
+                 "s3cr3t-FI001",
+                 "0123456789abcdeffedcba9876543210",
+                 NULL,
+                 "/baohanapply",
+                 0,
+                 0,
+                 0};
+    if (parse_args(argc, argv, &o) != 0) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    if (!o.run_id) {
+        snprintf(run_id_default, sizeof run_id_default, "%lx%x", (long)time(NULL) & 0xFFFFFF,
+                 (unsigned)getpid() & 0xFFF);
+        o.run_id = run_id_default;
+    }
+    nrequests = o.nreq ? o.nreq : (long long)(30000 * (o.warmup_s + o.duration_s));
+    if (nrequests < 1)
+        nrequests = 1;
+
+    int64_t t = now_ns();
+    if (seal_all(&o) != 0) {
+        free_requests();
+        return 1;
+    }
+    double seal_s = (double)(now_ns() - t) / 1e9;
+    if (!o.json)
+        fprintf(stderr, "loadgen: sealed %lld requests (applyno B%s-000000000..) in %.1f s\n",
+                nrequests, o.run_id, seal_s);
+
+    worker *w = calloc((size_t)o.conns, sizeof *w);
+    pthread_t *th = calloc((size_t)o.conns, sizeof *th);
+    int connected = 0;
+    while (w && th && connected < o.conns) {
+        w[connected].id = connected;
+        w[connected].o = &o;
+        w[connected].fd = connect_to(o.port);
+        if (w[connected].fd < 0)
+            break;
+        connected++;
+    }
+    if (connected < o.conns) {
+        if (w && th)
+            fprintf(stderr, "loadgen: cannot connect to 127.0.0.1:%d: %s\n", o.port,
+                    strerror(errno));
+        for (int i = 0; i < connected; i++)
+            close(w[i].fd);
+        free(w);
+        free(th);
+        free_requests();
+        return 1;
+    }
+    int64_t start = now_ns();
+    t_measure_start = start + (int64_t)(o.warmup_s * 1e9);
+    t_measure_end = t_measure_start + (int64_t)(o.duration_s * 1e9);
+    for (int i = 0; i < o.conns; i++)
+        pthread_create(&th[i], NULL, worker_main, &w[i]);
+
+    /* Sample CPU use at the measurement's edges. */
+    struct timespec ts = {(time_t)o.warmup_s, (long)((o.warmup_s - (time_t)o.warmup_s) * 1e9)};
+    nanosleep(&ts, NULL);
+    static task_cpu tasks0[MAX_TASKS], tasks1[MAX_TASKS];
+    int ntasks0 = o.daemon_pid ? task_cpu_read(o.daemon_pid, tasks0, MAX_TASKS) : 0, ntasks1 = 0;
+    long long d0 = o.daemon_pid ? proc_cpu_ticks(o.daemon_pid) : -1;
+    double s0 = self_cpu_s();
+    unsigned long long units0 = 0, commits0 = 0, units1 = 0, commits1 = 0;
+    int have_counters = store_counters(o.port, &units0, &commits0) == 0;
+    long long issued0 = atomic_load(&next_request);
+    /* Until the end of the measurement, or until every connection is done
+     * (the requests ran out). */
+    while (now_ns() < t_measure_end && atomic_load(&workers_done) < o.conns) {
+        ts = (struct timespec){0, 10000000};
+        nanosleep(&ts, NULL);
+    }
+    double cpu_window = (double)(now_ns() - t_measure_start) / 1e9;
+    long long d1 = o.daemon_pid ? proc_cpu_ticks(o.daemon_pid) : -1;
+    double s1 = self_cpu_s();
+    ntasks1 = o.daemon_pid ? task_cpu_read(o.daemon_pid, tasks1, MAX_TASKS) : 0;
+    have_counters = have_counters && store_counters(o.port, &units1, &commits1) == 0;
+    long long issued1 = atomic_load(&next_request);
+    atomic_store(&stop, 1);
+    for (int i = 0; i < o.conns; i++)
+        pthread_join(th[i], NULL);
+
+    uint64_t hist[NBUCKETS] = {0}, ok = 0, bad_code = 0, bad_status = 0, io = 0, total = 0;
+    uint64_t max_us = 0, reconnects = 0;
+    int64_t last_ns = t_measure_start;
+    const char *first_error = NULL;
+    for (int i = 0; i < o.conns; i++) {
+        for (int b = 0; b < NBUCKETS; b++)
+            hist[b] += w[i].hist[b];
+        ok += w[i].ok;
+        bad_code += w[i].bad_code;
+        bad_status += w[i].bad_status;
+        io += w[i].io_errors;
+        total += w[i].total;
+        reconnects += w[i].reconnects;
+        if (w[i].max_us > max_us)
+            max_us = w[i].max_us;
+        if (w[i].last_ns > last_ns)
+            last_ns = w[i].last_ns;
+        if (!first_error && w[i].first_error[0])
+            first_error = w[i].first_error;
+    }
+    uint64_t measured = ok + bad_code + bad_status;
+    /* When the requests ran out, the measurement ended with the last answer. */
+    int ran_out = !o.cycle && atomic_load(&next_request) >= nrequests;
+    double window = (double)((ran_out ? last_ns : t_measure_end) - t_measure_start) / 1e9;
+    if (window <= 0)
+        window = 1e-9;
+    double rps = (double)measured / window;
+    const double pct[] = {50, 90, 99, 99.9};
+    uint64_t pv[4] = {0};
+    for (int k = 0; k < 4; k++) {
+        uint64_t want = (uint64_t)((double)measured * pct[k] / 100.0 + 0.999999);
+        uint64_t seen = 0;
+        for (int b = 0; b < NBUCKETS && measured; b++) {
+            seen += hist[b];
+            if (seen >= want) {
+                /* The bucket's upper edge, but never above the largest seen. */
+                pv[k] = bucket_high(b) < max_us ? bucket_high(b) : max_us;
+                break;
+            }
+        }
+    }
+    long hz = sysconf(_SC_CLK_TCK);
+    if (cpu_window <= 0)
+        cpu_window = 1e-9;
+    double daemon_cpu = d0 >= 0 && d1 >= 0 ? (double)(d1 - d0) / (double)hz / cpu_window : -1;
+    double self_cpu = (s1 - s0) / cpu_window;
+    double commits_per_s = have_counters ? (double)(commits1 - commits0) / cpu_window : -1;
+    double batch = have_counters && commits1 > commits0
+                       ? (double)(units1 - units0) / (double)(commits1 - commits0)
+                       : -1;
+    long long reused = o.cycle && issued1 > nrequests ? issued1 - nrequests : 0;
+    (void)issued0;
+
+    if (o.json) {
+        printf("{\"connections\":%d,\"warmup_s\":%.1f,\"duration_s\":%.3f,\"requests_sealed\":%lld,"
+               "\"measured\":%llu,\"requests_per_s\":%.0f,\"ok\":%llu,\"errors\":%llu,"
+               "\"bad_code\":%llu,\"bad_status\":%llu,\"io_errors\":%llu,"
+               "\"latency_us\":{\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p99.9\":%llu,"
+               "\"max\":%llu},\"ran_out\":%s,\"reused\":%lld,\"daemon_cpu\":%.2f,"
+               "\"loadgen_cpu\":%.2f,\"commits_per_s\":%.0f,\"mean_batch\":%.1f}\n",
+               o.conns, o.warmup_s, window, nrequests, (unsigned long long)measured, rps,
+               (unsigned long long)ok, (unsigned long long)(bad_code + bad_status + io),
+               (unsigned long long)bad_code, (unsigned long long)bad_status, (unsigned long long)io,
+               (unsigned long long)pv[0], (unsigned long long)pv[1], (unsigned long long)pv[2],
+               (unsigned long long)pv[3], (unsigned long long)max_us, ran_out ? "true" : "false",
+               reused, daemon_cpu, self_cpu, commits_per_s, batch);
+    } else {
+        printf("baohanapply, %d connections, %.1f s warm-up, %.2f s measured%s\n", o.conns,
+               o.warmup_s, window,
+               ran_out ? " (the requests ran out: measured until the last answer; raise -n)" : "");
+        printf("  requests/s   %.0f   (%llu answers; %llu in all phases)\n", rps,
+               (unsigned long long)measured, (unsigned long long)total);
+        printf("  latency      p50 %.2f ms   p90 %.2f ms   p99 %.2f ms   p99.9 %.2f ms   "
+               "max %.2f ms\n",
+               pv[0] / 1e3, pv[1] / 1e3, pv[2] / 1e3, pv[3] / 1e3, max_us / 1e3);
+        printf("  errors       %llu   (answer not code 1: %llu, HTTP status not 200: %llu, "
+               "connection: %llu)\n",
+               (unsigned long long)(bad_code + bad_status + io), (unsigned long long)bad_code,
+               (unsigned long long)bad_status, (unsigned long long)io);
+        if (reused)
+            printf("  reused       %lld requests sent again (idempotent repeats, not inserts)\n",
+                   reused);
+        if (daemon_cpu >= 0)
+            printf("  cpu          baohand %.2f cores, loadgen %.2f cores (of %ld)\n", daemon_cpu,
+                   self_cpu, sysconf(_SC_NPROCESSORS_ONLN));
+        else
+            printf("  cpu          loadgen %.2f cores (of %ld)\n", self_cpu,
+                   sysconf(_SC_NPROCESSORS_ONLN));
+        if (ntasks0 && ntasks1)
+            task_cpu_report(tasks0, ntasks0, tasks1, ntasks1, cpu_window);
+        if (have_counters)
+            printf("  store        %.0f commits/s (fsyncs), %.1f units per commit\n", commits_per_s,
+                   batch);
+        if (first_error)
+            printf("  first error  %.200s\n", first_error);
+    }
+    (void)reconnects;
+    for (int i = 0; i < o.conns; i++) {
+        if (w[i].fd >= 0)
+            close(w[i].fd);
+        free(w[i].buf);
+    }
+    free_requests();
+    free(w);
+    free(th);
+    return bad_code + bad_status + io ? 1 : 0;
+}
