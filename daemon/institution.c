@@ -57,6 +57,16 @@ bh_err bh_premium(const bh_config *config, int64_t amount_fen, int64_t *premium_
 
 /* ---- one request --------------------------------------------------------- */
 
+/* What a new application needs, computed before its unit of work: the store
+ * runs units one after another on one writer thread, so whatever is not
+ * store work (JSON, randomness, arithmetic) is done on the request's own
+ * thread. */
+typedef struct apply_prep {
+    int64_t amount_fen, premium_fen;
+    char token[33];
+    bh_buf json;
+} apply_prep;
+
 typedef struct request {
     bh_institution *inst;
     const bh_iface *iface;
@@ -72,6 +82,7 @@ typedef struct request {
     bh_buf message;
     bh_msg *answer; /* extra answer fields (Payurl, data) */
     int http_status;
+    const apply_prep *prep; /* baohanapply: what unit_apply needs, made outside the unit */
 } request;
 
 static void say(request *r, int code, const char *fmt, ...) BH_PRINTF(3, 4);
@@ -169,9 +180,26 @@ static bh_err answer_payurl(request *r, const char *token)
     return err;
 }
 
+static bh_err apply_prepare(const request *r, apply_prep *p)
+{
+    const char *amount = bh_msg_text(r->business, "bzjamount");
+    uint8_t random[16];
+    bh_err err = bh_money_parse(amount, strlen(amount), &p->amount_fen, NULL, NULL);
+    if (!err)
+        err = bh_premium(r->inst->config, p->amount_fen, &p->premium_fen);
+    if (!err)
+        err = bh_random_bytes(random, sizeof random);
+    if (!err) {
+        bh_hex_encode_to(random, sizeof random, 0, p->token);
+        err = bh_msg_to_json(r->business, 0, &p->json);
+    }
+    return err;
+}
+
 static bh_err unit_apply(bh_tx *tx, void *arg)
 {
     request *r = arg;
+    const apply_prep *p = r->prep;
     bh_app app = {0};
     bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, &app);
     if (err == BH_OK) {
@@ -189,40 +217,21 @@ static bh_err unit_apply(bh_tx *tx, void *arg)
     }
     if (err != BH_ENOTFOUND)
         return err;
-
-    const char *amount = bh_msg_text(r->business, "bzjamount");
-    int64_t amount_fen = 0, premium_fen = 0;
-    uint8_t random[16];
-    char token[33];
-    bh_buf json;
-    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
-    err = bh_money_parse(amount, strlen(amount), &amount_fen, NULL, NULL);
-    if (!err)
-        err = bh_premium(r->inst->config, amount_fen, &premium_fen);
-    if (!err)
-        err = bh_random_bytes(random, sizeof random);
-    if (!err) {
-        bh_hex_encode_to(random, sizeof random, 0, token);
-        err = bh_msg_to_json(r->business, 0, &json);
-    }
-    if (!err) {
-        app.appkey = (char *)r->appkey;
-        app.applyno = (char *)r->applyno;
-        app.content_hash = r->hash;
-        app.state = BH_APP_APPLIED;
-        app.pay_token = token;
-        app.request_json = json.data;
-        app.biddername = (char *)bh_msg_text(r->business, "biddername");
-        app.biddercode = (char *)bh_msg_text(r->business, "biddercode");
-        app.bzjamount_fen = amount_fen;
-        app.premium_fen = premium_fen;
-        err = bh_tx_app_insert(tx, &app);
-    }
+    app.appkey = (char *)r->appkey;
+    app.applyno = (char *)r->applyno;
+    app.content_hash = r->hash;
+    app.state = BH_APP_APPLIED;
+    app.pay_token = (char *)p->token;
+    app.request_json = p->json.data;
+    app.biddername = (char *)bh_msg_text(r->business, "biddername");
+    app.biddercode = (char *)bh_msg_text(r->business, "biddercode");
+    app.bzjamount_fen = p->amount_fen;
+    app.premium_fen = p->premium_fen;
+    err = bh_tx_app_insert(tx, &app);
     if (!err) {
         say(r, 1, OK_MESSAGE);
-        err = answer_payurl(r, token);
+        err = answer_payurl(r, p->token);
     }
-    bh_buf_release(&json);
     return err ? err : audit_in(tx, r);
 }
 
@@ -716,15 +725,23 @@ static void run_pipeline(request *r, const bh_http_request *req)
     r->business = business_fields(r->plain);
     bh_err err = r->business ? content_hash(r->business, r->hash) : BH_ENOMEM;
     if (!err) {
-        if (strcmp(r->iface->name, "getbaohaninfo") == 0)
+        apply_prep prep = {0};
+        bh_buf_init(&prep.json, BH_MSG_MAX_REQUEST);
+        if (strcmp(r->iface->name, "baohanapply") == 0) {
+            err = apply_prepare(r, &prep);
+            r->prep = &prep;
+        }
+        if (!err && strcmp(r->iface->name, "getbaohaninfo") == 0)
             err = answer_info(r);
-        else
+        else if (!err)
             err = bh_store_write(r->inst->store,
                                  strcmp(r->iface->name, "baohanapply") == 0    ? unit_apply
                                  : strcmp(r->iface->name, "giveupnotice") == 0 ? unit_giveup
                                  : strcmp(r->iface->name, "quitapply") == 0    ? unit_quit
                                                                                : unit_claim,
                                  r);
+        r->prep = NULL;
+        bh_buf_release(&prep.json);
     }
     if (err) {
         /* Nothing was stored: the platform may retry. */

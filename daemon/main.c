@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,7 +39,15 @@ static void public_handler(void *ctx, const bh_http_request *req, bh_http_respon
     service *s = ctx;
     if (strcmp(req->path, "/healthz") == 0 && strcmp(req->method, "GET") == 0) {
         bh_buf_reset(&resp->body);
-        if (bh_buf_addstr(&resp->body, "{\"ok\":true,\"status\":\"ok\"}"))
+        /* The store's counters, for operators and bench/loadgen (mean batch =
+         * units / commits). */
+        uint64_t units = 0, commits = 0, queued = 0;
+        bh_store_stats(s->inst.store, &units, &commits, &queued);
+        if (bh_buf_addf(&resp->body,
+                        "{\"ok\":true,\"status\":\"ok\",\"store\":{\"units\":%llu,"
+                        "\"commits\":%llu,\"queued\":%llu}}",
+                        (unsigned long long)units, (unsigned long long)commits,
+                        (unsigned long long)queued))
             resp->status = 500;
         return;
     }
