@@ -75,7 +75,7 @@ typedef struct e2e_receiver {
     bh_http_server *server;
     int port;
     pthread_mutex_t mu;
-    int fail;          /* answer HTTP 500 while set */
+    int fail; /* answer HTTP 500 while set */
     int bad_signatures;
     int count;
     e2e_notice notices[E2E_MAX_NOTICES];
@@ -368,9 +368,58 @@ E2E_FN long e2e_http(const char *method, const char *url, const char *content_ty
     return status;
 }
 
+#define E2E_ID_CARD "350602198001011230"
+
+/* The bidder completes the pay page: every detail, a PDF as the
+ * qualification file and a PNG as the business licence. Returns the status
+ * (303 when accepted). */
+E2E_FN long e2e_submit_form(const char *payurl)
+{
+    static const char *const fields[][2] = {
+        {"biddercontact", "王小明"},
+        {"biddercontacttel", "13906951234"},
+        {"bidderaddress", "福建省漳州市芗城区胜利西路1号"},
+        {"bidderemail", "wang@example.com"},
+        {"bidderpersonname", "陈大海"},
+        {"bidderpersoncard", E2E_ID_CARD},
+        {"bidderpersontel", "13800000000"},
+        {"basicbank", "中国建设银行漳州分行"},
+        {"basicaccount", E2E_ACCOUNT},
+    };
+    static const char pdf[] = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+    static const char png[] = "\x89PNG\r\n\x1A\n\0\0\0\rIHDR";
+    bh_buf body, page;
+    bh_buf_init(&body, 1 << 20);
+    bh_buf_init(&page, 1 << 20);
+    bh_err err = BH_OK;
+    for (size_t i = 0; !err && i < sizeof fields / sizeof *fields; i++)
+        err =
+            bh_buf_addf(&body, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
+                        fields[i][0], fields[i][1]);
+    if (!err)
+        err =
+            bh_buf_addstr(&body, "--XyZ\r\nContent-Disposition: form-data; name=\"qualification\"; "
+                                 "filename=\"资质.pdf\"\r\n\r\n");
+    if (!err)
+        err = bh_buf_add(&body, pdf, sizeof pdf - 1);
+    if (!err)
+        err = bh_buf_addstr(&body, "\r\n--XyZ\r\nContent-Disposition: form-data; "
+                                   "name=\"business_license\"; filename=\"license.png\"\r\n\r\n");
+    if (!err)
+        err = bh_buf_add(&body, png, sizeof png - 1);
+    if (!err)
+        err = bh_buf_addstr(&body, "\r\n--XyZ--\r\n");
+    CHECK_EQ(err, BH_OK);
+    long status = e2e_http("POST", payurl, "multipart/form-data; boundary=XyZ", body.data, body.len,
+                           NULL, &page);
+    bh_buf_release(&body);
+    bh_buf_release(&page);
+    return status;
+}
+
 /* An admin call: returns the HTTP status; the JSON answer goes to `out`. */
-E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path,
-                      const char *json, bh_buf *out)
+E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path, const char *json,
+                      bh_buf *out)
 {
     char url[256];
     snprintf(url, sizeof url, "%s%s", d->admin_url, path);

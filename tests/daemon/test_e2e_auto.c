@@ -16,34 +16,7 @@ static int64_t apply_and_submit(const char *applyno, const char *amount)
     CHECK_EQ(bh_msg_set_str(m, "bzjamount", amount), BH_OK);
     CHECK_EQ(e2e_call(&daemon_, "baohanapply", m, &answer), 1);
     const bh_field *url = answer ? bh_msg_get_nocase(answer, "payurl") : NULL;
-    bh_buf body, page;
-    bh_buf_init(&body, 1 << 20);
-    bh_buf_init(&page, 1 << 20);
-    static const char *const fields[][2] = {
-        {"biddercontact", "王小明"},        {"biddercontacttel", "13906951234"},
-        {"bidderaddress", "漳州市芗城区"},  {"bidderemail", "wang@example.com"},
-        {"bidderpersonname", "陈大海"},     {"bidderpersoncard", "350602198001011230"},
-        {"bidderpersontel", "13800000000"}, {"basicbank", "中国建设银行漳州分行"},
-        {"basicaccount", E2E_ACCOUNT},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        CHECK_EQ(bh_buf_addf(&body,
-                             "--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
-                             fields[i][0], fields[i][1]),
-                 BH_OK);
-    static const char *const files[] = {"qualification", "business_license"};
-    for (size_t i = 0; i < 2; i++)
-        CHECK_EQ(bh_buf_addf(&body,
-                             "--B\r\nContent-Disposition: form-data; name=\"%s\"; "
-                             "filename=\"f.pdf\"\r\n\r\n%%PDF-1.4\n%%%%EOF\n\r\n",
-                             files[i]),
-                 BH_OK);
-    CHECK_EQ(bh_buf_addstr(&body, "--B--\r\n"), BH_OK);
-    CHECK_EQ(e2e_http("POST", url ? url->value : "", "multipart/form-data; boundary=B", body.data,
-                      body.len, NULL, &page),
-             303);
-    bh_buf_release(&body);
-    bh_buf_release(&page);
+    CHECK_EQ(e2e_submit_form(url ? url->value : ""), 303);
     bh_msg_free(answer);
     bh_msg_free(m);
     /* the newest application is this one */

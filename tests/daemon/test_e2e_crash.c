@@ -76,44 +76,11 @@ static int64_t find_id(const char *applyno)
     return id ? atoll(id + 5) : 0;
 }
 
-static void submit_form(const char *payurl)
-{
-    static const char pdf[] = "%PDF-1.4\n%%EOF\n";
-    bh_buf body, page;
-    bh_buf_init(&body, 1 << 20);
-    bh_buf_init(&page, 1 << 20);
-    static const char *const fields[][2] = {
-        {"biddercontact", "王小明"},        {"biddercontacttel", "13906951234"},
-        {"bidderaddress", "漳州市芗城区"},  {"bidderemail", "wang@example.com"},
-        {"bidderpersonname", "陈大海"},     {"bidderpersoncard", "350602198001011230"},
-        {"bidderpersontel", "13800000000"}, {"basicbank", "中国建设银行漳州分行"},
-        {"basicaccount", E2E_ACCOUNT},
-    };
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        CHECK_EQ(bh_buf_addf(&body,
-                             "--B\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
-                             fields[i][0], fields[i][1]),
-                 BH_OK);
-    static const char *const files[] = {"qualification", "business_license"};
-    for (size_t i = 0; i < 2; i++)
-        CHECK_EQ(bh_buf_addf(&body,
-                             "--B\r\nContent-Disposition: form-data; name=\"%s\"; "
-                             "filename=\"f.pdf\"\r\n\r\n%s\r\n",
-                             files[i], pdf),
-                 BH_OK);
-    CHECK_EQ(bh_buf_addstr(&body, "--B--\r\n"), BH_OK);
-    CHECK_EQ(e2e_http("POST", payurl, "multipart/form-data; boundary=B", body.data, body.len, NULL,
-                      &page),
-             303);
-    bh_buf_release(&body);
-    bh_buf_release(&page);
-}
-
 static void issue(const char *applyno)
 {
     char payurl[160], path[96], json[512];
     CHECK_EQ(apply(applyno, payurl), 1);
-    submit_form(payurl);
+    CHECK_EQ(e2e_submit_form(payurl), 303);
     int64_t id = find_id(applyno);
     CHECK(id > 0);
     /* proof: a one-line PDF, Base64 */

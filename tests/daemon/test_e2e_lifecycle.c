@@ -6,14 +6,13 @@
 #include "e2e.h"
 
 #define BIDDER "福建省漳州市恒泰建设工程有限公司"
-#define ID_CARD "350602198001011230"
+#define ID_CARD E2E_ID_CARD
 
 static e2e_daemon daemon_;
 static e2e_receiver receiver;
 static bh_buf out;
 static int serial;
 
-static const char tiny_pdf[] = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
 static const char tiny_png[] = "\x89PNG\r\n\x1A\n\0\0\0\rIHDR";
 
 /* The example application with a fresh applyno. */
@@ -40,48 +39,6 @@ static const char *apply(const char *applyno_in, char applyno[32])
     bh_msg_free(answer);
     bh_msg_free(m);
     return payurl;
-}
-
-static void add_part(bh_buf *b, const char *name, const char *filename, const char *value,
-                     size_t len)
-{
-    CHECK_EQ(bh_buf_addf(b, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"", name), BH_OK);
-    if (filename)
-        CHECK_EQ(
-            bh_buf_addf(b, "; filename=\"%s\"\r\nContent-Type: application/octet-stream", filename),
-            BH_OK);
-    CHECK_EQ(bh_buf_addstr(b, "\r\n\r\n"), BH_OK);
-    CHECK_EQ(bh_buf_add(b, value, len), BH_OK);
-    CHECK_EQ(bh_buf_addstr(b, "\r\n"), BH_OK);
-}
-
-/* The bidder completes the form on the pay page: 303 back to the page. */
-static void submit_form(const char *payurl)
-{
-    static const char *const fields[][2] = {
-        {"biddercontact", "王小明"},
-        {"biddercontacttel", "13906951234"},
-        {"bidderaddress", "福建省漳州市芗城区胜利西路1号"},
-        {"bidderemail", "wang@example.com"},
-        {"bidderpersonname", "陈大海"},
-        {"bidderpersoncard", ID_CARD},
-        {"bidderpersontel", "13800000000"},
-        {"basicbank", "中国建设银行漳州分行"},
-        {"basicaccount", E2E_ACCOUNT},
-    };
-    bh_buf body, page;
-    bh_buf_init(&body, 1 << 20);
-    bh_buf_init(&page, 1 << 20);
-    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
-        add_part(&body, fields[i][0], NULL, fields[i][1], strlen(fields[i][1]));
-    add_part(&body, "qualification", "资质.pdf", tiny_pdf, sizeof tiny_pdf - 1);
-    add_part(&body, "business_license", "license.png", tiny_png, sizeof tiny_png - 1);
-    CHECK_EQ(bh_buf_addstr(&body, "--XyZ--\r\n"), BH_OK);
-    long status = e2e_http("POST", payurl, "multipart/form-data; boundary=XyZ", body.data, body.len,
-                           NULL, &page);
-    CHECK_EQ(status, 303);
-    bh_buf_release(&body);
-    bh_buf_release(&page);
 }
 
 /* The application's id, from the admin list. */
@@ -176,7 +133,7 @@ static long pay(int64_t id, const char *account, const char *amount)
 static const char *issue(char applyno[32], int64_t *id)
 {
     const char *payurl = apply(NULL, applyno);
-    submit_form(payurl);
+    CHECK_EQ(e2e_submit_form(payurl), 303);
     *id = app_id(applyno);
     CHECK_EQ(pay(*id, E2E_ACCOUNT, "300.00"), 200);
     CHECK_EQ(admin_post(*id, "approve", NULL), 200);
@@ -235,7 +192,7 @@ static void test_issue_notice_and_info(void)
     char applyno[32];
     int64_t id;
     const char *payurl = apply(NULL, applyno);
-    submit_form(payurl);
+    CHECK_EQ(e2e_submit_form(payurl), 303);
     id = app_id(applyno);
     CHECK_STR(app_field(id, "state"), "submitted");
 
@@ -339,7 +296,7 @@ static void test_reject(void)
 {
     char applyno[32];
     const char *payurl = apply(NULL, applyno);
-    submit_form(payurl);
+    CHECK_EQ(e2e_submit_form(payurl), 303);
     int64_t id = app_id(applyno);
     CHECK_EQ(admin_post(id, "reject", "{}"), 400); /* a reason is required */
     CHECK_EQ(admin_post(id, "reject", "{\"reason\":\"投标人资信不符合承保条件\"}"), 200);
