@@ -37,5 +37,6 @@ extern const cli_cmd cli_cmd_keygen;
 extern const cli_cmd cli_cmd_interfaces;
 extern const cli_cmd cli_cmd_selfcheck;
 extern const cli_cmd cli_cmd_admin;
+extern const cli_cmd cli_cmd_send;
 
 #endif

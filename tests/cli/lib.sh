@@ -107,6 +107,52 @@ expect_no_leak()
     fi
 }
 
+# start_baohand: writes a configuration to $T and starts baohand on free
+# loopback ports; sets $port, $admin_port and $TOKEN, and stops it on exit.
+# Needs BAOHAND (the built daemon) in the environment.
+start_baohand()
+{
+    : "${BAOHAND:?BAOHAND must name the baohand binary}"
+    TOKEN=cli-test-admin-token-0123456789
+    cat >"$T/baohand.ini" <<INI
+[server]
+listen = 127.0.0.1:0
+public_url = http://127.0.0.1:1
+data_dir = $T/data
+[admin]
+listen = 127.0.0.1:0
+token = $TOKEN
+[institution]
+name = 测试保险股份有限公司
+bank = 测试银行
+account_name = 测试保险股份有限公司
+account_no = 1234567890123
+premium_rate = 0.0015
+min_premium = 300
+[platform zz]
+appkey = FI001
+appsecret = s3cr3t-FI001
+sm4_key = 0123456789abcdeffedcba9876543210
+url = http://127.0.0.1:1
+INI
+    chmod 600 "$T/baohand.ini"
+    "$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
+    daemon=$!
+    trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
+    i=0
+    while ! grep -q 'listening on' "$T/daemon.err" && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    port=$(sed -n 's/.*listening on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
+    admin_port=$(sed -n 's/.*admin on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
+    checks=$((checks + 1))
+    if [ -z "$port" ] || [ -z "$admin_port" ]; then
+        fail "baohand did not start: $(cat "$T/daemon.err")"
+        finish
+    fi
+}
+
 finish()
 {
     if [ "$failures" -ne 0 ]; then

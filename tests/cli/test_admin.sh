@@ -1,43 +1,7 @@
 # baohan admin against a real baohand: list, show, reject, refusals, outbox.
 . "$(dirname "$0")/lib.sh"
-: "${BAOHAND:?BAOHAND must name the baohand binary}"
 
-TOKEN=cli-test-admin-token-0123456789
-cat >"$T/baohand.ini" <<INI
-[server]
-listen = 127.0.0.1:0
-public_url = http://127.0.0.1:1
-data_dir = $T/data
-[admin]
-listen = 127.0.0.1:0
-token = $TOKEN
-[institution]
-name = 测试保险股份有限公司
-bank = 测试银行
-account_name = 测试保险股份有限公司
-account_no = 1234567890123
-premium_rate = 0.0015
-min_premium = 300
-[platform zz]
-appkey = FI001
-appsecret = s3cr3t-FI001
-sm4_key = 0123456789abcdeffedcba9876543210
-url = http://127.0.0.1:1
-INI
-chmod 600 "$T/baohand.ini"
-"$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
-daemon=$!
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
-
-i=0
-while ! grep -q 'listening on' "$T/daemon.err" && [ $i -lt 200 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
-port=$(sed -n 's/.*listening on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
-admin_port=$(sed -n 's/.*admin on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
-checks=$((checks + 1))
-[ -n "$port" ] && [ -n "$admin_port" ] || { fail "baohand did not start: $(cat "$T/daemon.err")"; finish; }
+start_baohand
 export BAOHAN_ADMIN_URL="http://127.0.0.1:$admin_port"
 
 # An application arrives from the platform.
