@@ -38,5 +38,6 @@ extern const cli_cmd cli_cmd_interfaces;
 extern const cli_cmd cli_cmd_selfcheck;
 extern const cli_cmd cli_cmd_admin;
 extern const cli_cmd cli_cmd_send;
+extern const cli_cmd cli_cmd_conform;
 
 #endif

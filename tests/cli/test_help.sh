@@ -3,7 +3,7 @@
 # and exit 2; version.
 . "$(dirname "$0")/lib.sh"
 
-COMMANDS="sign verify canon encrypt decrypt seal open keygen interfaces selfcheck send admin version help"
+COMMANDS="sign verify canon encrypt decrypt seal open keygen interfaces selfcheck send conform admin version help"
 
 for c in $COMMANDS; do
     run "$c" --help
@@ -41,7 +41,7 @@ expect_err_has "usage: baohan" "usage on stderr for an unknown command"
 run help frobnicate
 expect_rc 2 "help for an unknown command"
 
-for c in sign verify canon encrypt decrypt seal open keygen interfaces selfcheck send admin; do
+for c in sign verify canon encrypt decrypt seal open keygen interfaces selfcheck send conform admin; do
     run "$c" --no-such-option
     expect_rc 2 "baohan $c --no-such-option"
     expect_err_has "--no-such-option" "the unknown option is named ($c)"

@@ -1,0 +1,131 @@
+# baohan conform: the conformance suite passes against our institution
+# daemon, and it can fail: with a wrong appsecret or a wrong SM4 key the
+# checks that need a request the server can open fail, the refusals still
+# pass. --json has the same counts; --role platform is not available yet.
+. "$(dirname "$0")/lib.sh"
+start_baohand
+URL="http://127.0.0.1:$port"
+ADMIN="http://127.0.0.1:$admin_port"
+SECRET=s3cr3t-FI001
+KEY=0123456789abcdeffedcba9876543210
+
+# count PATTERN FILE: how many lines of FILE match PATTERN (0 when none).
+count()
+{
+    grep -c -e "$1" "$2" || true
+}
+
+# expect_line RESULT NAME WHAT: the table has the line "RESULT  NAME".
+expect_line()
+{
+    checks=$((checks + 1))
+    grep -q -x -F -e "$1  $2" "$T/out" || fail "$3: expected the line '$1  $2'"
+}
+
+# Against our daemon, with its admin API: every check passes.
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
+    --admin-url "$ADMIN" --admin-token "$TOKEN"
+expect_rc 0 "conform against baohand"
+total=$(count '^PASS  ' "$T/out")
+checks=$((checks + 1))
+[ "$total" -ge 50 ] || fail "expected at least 50 checks, got $total: $(cat "$T/out")"
+checks=$((checks + 1))
+[ "$(grep -c -v '^PASS  ' "$T/out")" -eq 1 ] ||
+    fail "every line but the summary is PASS: $(grep -v '^PASS  ' "$T/out")"
+checks=$((checks + 1))
+tail -n 1 "$T/out" | grep -q -x "$total passed, 0 failed" ||
+    fail "the summary says $total passed, 0 failed: $(tail -n 1 "$T/out")"
+expect_line PASS "baohanapply: happy path" "the happy path"
+expect_line PASS "quitapply: rejected application refused (admin API)" "the admin check"
+expect_line PASS "baohanapply: without tenderfileurl" "a missing field"
+expect_no_leak $SECRET "conform"
+expect_no_leak $TOKEN "conform with the admin API"
+
+# Without the admin API, credentials from the environment; --json: the same counts.
+run_env BAOHAN_APPSECRET=$SECRET BAOHAN_SM4_KEY=$KEY BAOHAN_APPKEY=FI001 -- \
+    conform --role institution --url "$URL/" --json
+expect_rc 0 "conform --json"
+n=$((total - 1))
+checks=$((checks + 1))
+grep -q "^{\"role\":\"institution\",\"url\":\"$URL\",\"passed\":$n,\"failed\":0,\"checks\":\[" \
+    "$T/out" || fail "--json counts $n passed, 0 failed: $(head -c 300 "$T/out")"
+checks=$((checks + 1))
+[ "$(grep -o '"result":"PASS"' "$T/out" | wc -l)" -eq "$n" ] ||
+    fail "--json lists $n passing checks"
+checks=$((checks + 1))
+[ "$(wc -l <"$T/out")" -eq 1 ] || fail "--json is one line"
+
+# A wrong appsecret: what needs a valid signature fails, the refusals pass.
+run conform --role institution --url "$URL" --appkey FI001 --appsecret not-the-secret --key $KEY
+expect_rc 1 "conform with a wrong appsecret"
+expect_line FAIL "baohanapply: happy path" "wrong appsecret"
+expect_line FAIL "signature: upper-case hex accepted" "wrong appsecret"
+expect_line FAIL "baohanapply: requestData form body accepted" "wrong appsecret"
+expect_line FAIL "baohanapply: without biddername" "wrong appsecret (the field is not named)"
+expect_line FAIL "giveupnotice: applied accepted, repeat accepted" "wrong appsecret"
+expect_line PASS "signature: wrong signature refused" "wrong appsecret"
+expect_line PASS "baohanapply: without sign" "wrong appsecret"
+expect_line PASS "appkey: unknown appkey refused" "wrong appsecret"
+expect_line PASS "timestamp: stale (now - 1 hour) refused" "wrong appsecret"
+expect_line PASS "transport: malformed JSON refused" "wrong appsecret"
+expect_line PASS "transport: 2 MiB body refused" "wrong appsecret"
+expect_line PASS "giveupnotice: never applied refused" "wrong appsecret"
+expect_line PASS "baohanapply: bzjamount \"12.345\" refused" "wrong appsecret"
+# A failure says which rule, what was sent and what came back.
+checks=$((checks + 1))
+grep -A4 -x -F 'FAIL  baohanapply: happy path' "$T/out" >"$T/block"
+grep -q '^      rule:   PROTOCOL.md §7.1' "$T/block" &&
+    grep -q '^      sent:   {"appkey":"FI001"' "$T/block" &&
+    grep -q '^      answer: HTTP 200 {"code":0,"message":"sign: ' "$T/block" ||
+    fail "a failure shows the rule, the request and the answer: $(cat "$T/block")"
+checks=$((checks + 1))
+tail -n 1 "$T/out" | grep -q -x "[0-9]* passed, [1-9][0-9]* failed" ||
+    fail "the summary counts the failures: $(tail -n 1 "$T/out")"
+expect_no_leak not-the-secret "a wrong appsecret"
+run conform --role institution --url "$URL" --appkey FI001 --appsecret not-the-secret --key $KEY \
+    --json
+expect_rc 1 "conform --json with a wrong appsecret"
+checks=$((checks + 1))
+grep -q '"failed":[1-9]' "$T/out" || fail "--json counts the failures"
+
+# A wrong SM4 key: signatures are right, so the signature checks pass, but the
+# happy path fails and the answer names the undecryptable fields.
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET \
+    --key 00112233445566778899aabbccddeeff
+expect_rc 1 "conform with a wrong SM4 key"
+expect_line FAIL "baohanapply: happy path" "wrong key"
+expect_line FAIL "baohanapply: unknown field platformcode accepted" "wrong key"
+expect_line PASS "signature: wrong signature refused" "wrong key"
+expect_line PASS "giveupnotice: never applied refused" "wrong key"
+checks=$((checks + 1))
+grep -A4 -x -F 'FAIL  baohanapply: happy path' "$T/out" | grep '^      answer: ' |
+    grep -q 'biaoduanno: ' || fail "the answer names a field that did not decrypt: $(cat "$T/out")"
+
+# Nobody listening: every check fails, no crash.
+run conform --role institution --url http://127.0.0.1:1 --appkey FI001 --appsecret $SECRET \
+    --key $KEY
+expect_rc 1 "conform with nobody listening"
+checks=$((checks + 1))
+grep -q '^      answer: no answer: ' "$T/out" || fail "a failure says no answer came"
+
+# Usage.
+run conform --role platform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
+expect_rc 2 "--role platform"
+expect_err_has "platform is not available yet" "--role platform"
+run conform --role bank --url "$URL"
+expect_rc 2 "an unknown role"
+run conform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
+expect_rc 2 "no role"
+run conform --role institution --appkey FI001 --appsecret $SECRET --key $KEY
+expect_rc 2 "no URL"
+run conform --role institution --url "$URL" --appsecret $SECRET --key $KEY
+expect_rc 2 "no appkey"
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
+    --admin-url "$ADMIN"
+expect_rc 2 "--admin-url without --admin-token"
+run conform --help
+expect_rc 0 "conform --help"
+checks=$((checks + 1))
+grep -q '^usage: baohan conform' "$T/out" || fail "conform --help shows the usage"
+
+finish
