@@ -3,6 +3,7 @@
 
 #include "baohan/body.h"
 #include "baohan/codec.h"
+#include "json.h"
 #include "banned.h"
 
 static int ascii_lower(int c)
@@ -82,16 +83,58 @@ bh_err bh_form_field(const char *form, size_t len, const char *name, bh_buf *out
     return BH_ENOTFOUND;
 }
 
+/* The extent of a JSON object starting at `p` (which is '{'), or 0. */
+static size_t object_length(const char *p, size_t len)
+{
+    bh__json j;
+    bh_buf scratch;
+    bh_jtype type;
+    bh_buf_init(&scratch, len);
+    size_t n = 0;
+    if (bh__json_begin(&j, p, len, NULL, NULL) == BH_OK &&
+        bh__json_value(&j, &scratch, &type, BH_MSG_MAX_DEPTH, NULL) == BH_OK && type == BH_JOBJECT)
+        n = (size_t)(j.p - p);
+    bh_buf_release(&scratch);
+    return n;
+}
+
+/* Some clients post requestData=<JSON> without percent-encoding it. Encoded
+ * JSON never starts with a raw '{' (form encoding writes %7B), so a raw '{'
+ * means the value is the JSON itself, as sent: decoding it would turn the
+ * '+' of Base64 ciphertext into spaces. Its end is where the object ends. */
+static bh_err raw_request_data(const char *body, size_t len, bh_buf *json)
+{
+    static const char name[] = "requestData=";
+    for (size_t i = 0; i + sizeof name - 1 < len; i++) {
+        if ((i == 0 || body[i - 1] == '&') && memcmp(body + i, name, sizeof name - 1) == 0) {
+            const char *v = body + i + sizeof name - 1;
+            size_t rest = len - (size_t)(v - body);
+            if (rest == 0 || *v != '{')
+                return BH_ENOTFOUND;
+            size_t n = object_length(v, rest);
+            return n ? bh_buf_add(json, v, n) : BH_ENOTFOUND;
+        }
+    }
+    return BH_ENOTFOUND;
+}
+
 bh_err bh_body_json(const char *content_type, const char *body, size_t len, bh_buf *json,
                     bh_diag *d)
 {
-    if (!media_type_is(content_type, "application/x-www-form-urlencoded")) {
+    size_t lead = 0;
+    while (lead < len && body[lead] && strchr(" \t\r\n", body[lead]))
+        lead++;
+    /* A JSON object is the JSON, whatever the Content-Type says. */
+    int looks_like_json = lead < len && body[lead] == '{';
+    if (looks_like_json || !media_type_is(content_type, "application/x-www-form-urlencoded")) {
         bh_err err = bh_buf_add(json, body, len);
         if (err)
             bh_diag_add(d, err, "", "cannot hold the request body: %s", bh_strerror(err));
         return err;
     }
-    bh_err err = bh_form_field(body, len, "requestData", json);
+    bh_err err = raw_request_data(body, len, json);
+    if (err == BH_ENOTFOUND)
+        err = bh_form_field(body, len, "requestData", json);
     if (err == BH_ENOTFOUND)
         return bh_diag_add(d, BH_EMISSING, "requestData",
                            "a form-encoded request must carry the JSON in requestData");

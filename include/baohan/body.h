@@ -16,10 +16,13 @@ extern "C" {
 /* Appends the JSON text carried by a request body to `json`. With a
  * Content-Type of application/x-www-form-urlencoded (parameters ignored,
  * case-insensitive) the body must hold a `requestData` field, which is
- * percent-decoded ('+' is a space); other fields are ignored. Any other
- * Content-Type (or none) means the body is the JSON itself — deployments
- * send text/plain and worse. Errors name the field "requestData":
- * BH_EMISSING when absent, BH_EFORMAT for a bad %-escape. */
+ * percent-decoded ('+' is a space); other fields are ignored. A requestData
+ * value that starts with a raw '{' was not encoded by its sender and is taken
+ * as it is, up to the end of its JSON object. A body that starts with '{' is
+ * the JSON itself whatever the Content-Type says, and so is any body with
+ * another Content-Type (or none) — deployments send text/plain and worse.
+ * Errors name the field "requestData": BH_EMISSING when absent, BH_EFORMAT
+ * for a bad %-escape. */
 bh_err bh_body_json(const char *content_type, const char *body, size_t len, bh_buf *json,
                     bh_diag *d) BH_MUST_CHECK;
 

@@ -458,6 +458,18 @@ static void test_form_body_and_replay(void)
         1);
     /* the exact same signed request again: answered as the first */
     CHECK_EQ(raw_call("baohanapply", "application/json", json, msg, sizeof msg), 1);
+    /* a client that does not percent-encode requestData: Base64 '+' must survive */
+    char applyno2[40];
+    snprintf(applyno2, sizeof applyno2, "RAWFORM%d", (int)getpid());
+    char *json2 = sealed(applyno2, NULL, NULL, 0, bh_time_now());
+    bh_buf raw;
+    bh_buf_init(&raw, 1 << 20);
+    CHECK_EQ(bh_buf_addf(&raw, "requestData=%s", json2), BH_OK);
+    CHECK(strchr(json2, '+') != NULL); /* the example's ciphertexts contain '+' */
+    CHECK_EQ(
+        raw_call("baohanapply", "application/x-www-form-urlencoded", raw.data, msg, sizeof msg), 1);
+    bh_buf_release(&raw);
+    free(json2);
     bh_buf_release(&form);
     free(json);
 }

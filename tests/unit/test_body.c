@@ -76,10 +76,34 @@ static void test_form_field(void)
     bh_buf_release(&out);
 }
 
+/* What real clients send besides the textbook form. */
+static void test_lenient_bodies(void)
+{
+    char got[256], field[32];
+    /* requestData not percent-encoded: '+' and '=' of Base64 must survive */
+    const char *raw = "requestData={\"zbr\":\"ab+c/d==\",\"u\":\"x&y=z\"}&other=1";
+    CHECK_EQ(body("application/x-www-form-urlencoded", raw, got, sizeof got, field), BH_OK);
+    CHECK_STR(got, "{\"zbr\":\"ab+c/d==\",\"u\":\"x&y=z\"}");
+    CHECK_EQ(body("application/x-www-form-urlencoded", "a=1&requestData={\"k\":1}", got, sizeof got,
+                  field),
+             BH_OK);
+    CHECK_STR(got, "{\"k\":1}");
+    /* JSON labelled as a form */
+    CHECK_EQ(body("application/x-www-form-urlencoded", "  {\"a\":\"b+c\"}", got, sizeof got, field),
+             BH_OK);
+    CHECK_STR(got, "  {\"a\":\"b+c\"}");
+    /* an unencoded value that is not a whole object falls back to decoding */
+    CHECK_EQ(
+        body("application/x-www-form-urlencoded", "requestData={broken", got, sizeof got, field),
+        BH_OK);
+    CHECK_STR(got, "{broken");
+}
+
 int main(void)
 {
     RUN(test_json_bodies);
     RUN(test_form_bodies);
     RUN(test_form_field);
+    RUN(test_lenient_bodies);
     return CHECK_DONE();
 }
