@@ -7,10 +7,12 @@
  * depend on each other and reruns against the same server do not collide.
  * Broken requests are made by sealing a valid one and then changing the wire
  * message (and re-signing it where the point is not the signature). */
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common.h"
@@ -20,6 +22,7 @@
 typedef struct result {
     char name[96];
     int pass;
+    int skipped; /* not run: the guarantee it needs was not issued in time (`why` says) */
     const char *rule;
     char why[400];
     char sent[SHOW_MAX + 8];
@@ -30,6 +33,9 @@ typedef struct conform {
     bh_client *client;
     char url[1024];
     const char *admin_url, *admin_token;
+    int64_t wait;     /* --wait SECONDS, 0 when not given */
+    int64_t deadline; /* when waiting for the operator ends, 0 before the first wait */
+    int stdin_open;   /* standard input may still give a guarantee number */
     bh_credentials cred;
     long long run_id;
     long pid;
@@ -117,6 +123,14 @@ static void record(conform *c, const char *name, int pass, const char *rule, con
         snprintf(head, sizeof head, "HTTP %d ", e->status);
     bh_utf8_printable(e->body.data ? e->body.data : "", e->body.len, body, sizeof body);
     snprintf(r->answer, sizeof r->answer, "%s%s", head, e->status ? body : "");
+}
+
+/* Records a check that was not run, and why. */
+static void record_skip(conform *c, const char *name, const char *rule, const char *why)
+{
+    record(c, name, 0, rule, NULL, why);
+    if (c->count && !c->oom)
+        c->results[c->count - 1].skipped = 1;
 }
 
 /* Parses the answer body, if it is a JSON object. */
@@ -744,8 +758,7 @@ static long long admin_find(conform *c, const char *applyno)
     long long id = 0;
     char needle[100];
     snprintf(needle, sizeof needle, "\"applyno\":\"%s\"", applyno);
-    if (admin_call(c, "GET", "/admin/applications?state=applied&limit=10000", NULL, &out) == 200 &&
-        out.data) {
+    if (admin_call(c, "GET", "/admin/applications?limit=10000", NULL, &out) == 200 && out.data) {
         char *hit = strstr(out.data, needle);
         for (char *p = hit; p && p > out.data; p--)
             if (strncmp(p, "{\"id\":", 6) == 0) {
@@ -783,13 +796,22 @@ static void check_rejected(conform *c)
 
 /* ---- output --------------------------------------------------------------------------- */
 
-static void print_table(const conform *c, size_t passed)
+static const char *verdict(const result *r)
+{
+    return r->pass ? "PASS" : r->skipped ? "SKIPPED" : "FAIL";
+}
+
+static void print_table(const conform *c, size_t passed, size_t skipped)
 {
     for (size_t i = 0; i < c->count; i++) {
         const result *r = &c->results[i];
-        printf("%s  %s\n", r->pass ? "PASS" : "FAIL", r->name);
+        printf("%s  %s\n", verdict(r), r->name);
         if (r->pass)
             continue;
+        if (r->skipped) {
+            printf("      why:    %s\n", r->why);
+            continue;
+        }
         printf("      rule:   %s\n", r->rule);
         printf("      why:    %s\n", r->why);
         if (r->sent[0])
@@ -797,7 +819,7 @@ static void print_table(const conform *c, size_t passed)
         if (r->answer[0])
             printf("      answer: %s\n", r->answer);
     }
-    printf("%zu passed, %zu failed\n", passed, c->count - passed);
+    printf("%zu passed, %zu failed, %zu skipped\n", passed, c->count - passed - skipped, skipped);
 }
 
 static int add_member(bh_buf *out, const char *key, const char *value, int comma)
@@ -806,20 +828,21 @@ static int add_member(bh_buf *out, const char *key, const char *value, int comma
            bh_json_quote(value, strlen(value), out) == BH_OK;
 }
 
-static int print_json(const conform *c, size_t passed)
+static int print_json(const conform *c, size_t passed, size_t skipped)
 {
     bh_buf out;
     bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
     int ok = bh_buf_addstr(&out, "{\"role\":\"institution\"") == BH_OK &&
              add_member(&out, "url", c->url, 1) &&
-             bh_buf_addf(&out, ",\"passed\":%zu,\"failed\":%zu,\"checks\":[", passed,
-                         c->count - passed) == BH_OK;
+             bh_buf_addf(&out, ",\"passed\":%zu,\"failed\":%zu,\"skipped\":%zu,\"checks\":[",
+                         passed, c->count - passed - skipped, skipped) == BH_OK;
     for (size_t i = 0; ok && i < c->count; i++) {
         const result *r = &c->results[i];
         ok = bh_buf_addstr(&out, i ? ",{" : "{") == BH_OK && add_member(&out, "name", r->name, 0) &&
-             add_member(&out, "result", r->pass ? "PASS" : "FAIL", 1) &&
-             add_member(&out, "rule", r->rule, 1);
-        if (ok && !r->pass)
+             add_member(&out, "result", verdict(r), 1) && add_member(&out, "rule", r->rule, 1);
+        if (ok && r->skipped)
+            ok = add_member(&out, "why", r->why, 1);
+        else if (ok && !r->pass)
             ok = add_member(&out, "why", r->why, 1) && add_member(&out, "sent", r->sent, 1) &&
                  add_member(&out, "answer", r->answer, 1);
         ok = ok && bh_buf_addch(&out, '}') == BH_OK;
@@ -831,13 +854,503 @@ static int print_json(const conform *c, size_t passed)
     return ok;
 }
 
+/* ---- an issued guarantee: through the admin API, or an operator ------------------------ */
+
+#define R_INFO                                                                                     \
+    "PROTOCOL.md §7.3: getbaohaninfo of an issued guarantee: code 1, data with every field"
+#define R_FILES "PROTOCOL.md §7.3: each file URL serves the file, its upper-case MD5 as in data"
+#define R_B64 "PROTOCOL.md §7.3: baohanfile is the Base64 of the bytes served at baohanurl"
+#define R_WRONGNO "PROTOCOL.md §8 (state rules): getbaohaninfo only when applyno and baohanno match"
+#define R_LATEGIVEUP "PROTOCOL.md §8 (state rules): giveupnotice is refused after issue"
+#define R_CLAIM "PROTOCOL.md §7.7, §8: claimsnotice on an issued guarantee accepted, repeat too"
+#define R_CLAIMOTHER "PROTOCOL.md §8 (idempotency): another claim for the same applyno is refused"
+#define R_QUITCLAIMED "PROTOCOL.md §8 (state rules): quitapply only on an issued guarantee"
+#define R_QUIT "PROTOCOL.md §7.5, §8: quitapply on an issued guarantee accepted, repeat too"
+
+/* The checks on the first issued guarantee, in order, then the one on the second. */
+enum {
+    IC_INFO,
+    IC_FILE0, /* one per entry of file_pairs */
+    IC_B64 = IC_FILE0 + 6,
+    IC_WRONGNO,
+    IC_GIVEUP,
+    IC_CLAIM,
+    IC_CLAIMOTHER,
+    IC_QUITCLAIMED,
+    IC_FIRST_COUNT,
+    IC_QUIT = IC_FIRST_COUNT,
+    IC_COUNT
+};
+
+static const char *const issued_checks[IC_COUNT][2] = {
+    {"getbaohaninfo: issued guarantee, code 1 and a valid data object", R_INFO},
+    {"getbaohaninfo: baohanurl downloads, its MD5 is guaranteemd5", R_FILES},
+    {"getbaohaninfo: orderurl downloads, its MD5 is ordermd5", R_FILES},
+    {"getbaohaninfo: qualficationfileurl downloads, its MD5 is qualficationfilemd5", R_FILES},
+    {"getbaohaninfo: businesslicenseurl downloads, its MD5 is businesslicensemd5", R_FILES},
+    {"getbaohaninfo: guaranteexmlurl downloads, its MD5 is guaranteexmlmd5", R_FILES},
+    {"getbaohaninfo: payfileurl downloads", R_FILES},
+    {"getbaohaninfo: baohanfile is the file at baohanurl", R_B64},
+    {"getbaohaninfo: wrong baohanno refused", R_WRONGNO},
+    {"giveupnotice: issued guarantee refused", R_LATEGIVEUP},
+    {"claimsnotice: issued accepted, repeat accepted", R_CLAIM},
+    {"claimsnotice: a different claim refused", R_CLAIMOTHER},
+    {"quitapply: claimed guarantee refused", R_QUITCLAIMED},
+    {"quitapply: issued accepted, repeat accepted", R_QUIT},
+};
+
+static const char *const file_pairs[6][2] = {
+    {"baohanurl", "guaranteemd5"},
+    {"orderurl", "ordermd5"},
+    {"qualficationfileurl", "qualficationfilemd5"},
+    {"businesslicenseurl", "businesslicensemd5"},
+    {"guaranteexmlurl", "guaranteexmlmd5"},
+    {"payfileurl", NULL},
+};
+
+#define BASIC_ACCOUNT "6222020200112233445" /* the bidder's basic account, declared on the page */
+
+static const char tiny_pdf[] = "%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n";
+
+/* The bidder completes the pay page: every detail, a PDF as the qualification
+ * file and a PNG as the business licence. Returns the HTTP status (0: none). */
+static int submit_page(conform *c, const char *payurl)
+{
+    static const char *const fields[][2] = {
+        {"biddercontact", "王小明"},
+        {"biddercontacttel", "13906951234"},
+        {"bidderaddress", "福建省漳州市芗城区胜利西路1号"},
+        {"bidderemail", "wang@example.com"},
+        {"bidderpersonname", "陈大海"},
+        {"bidderpersoncard", "350602198001011230"},
+        {"bidderpersontel", "13800000000"},
+        {"basicbank", "中国建设银行漳州分行"},
+        {"basicaccount", BASIC_ACCOUNT},
+    };
+    static const char png[] = "\x89PNG\r\n\x1A\n\0\0\0\rIHDR";
+    bh_buf body, page;
+    bh_buf_init(&body, 1 << 20);
+    bh_buf_init(&page, BH_BUF_MAX_DEFAULT);
+    bh_err err = BH_OK;
+    for (size_t i = 0; !err && i < sizeof fields / sizeof *fields; i++)
+        err =
+            bh_buf_addf(&body, "--XyZ\r\nContent-Disposition: form-data; name=\"%s\"\r\n\r\n%s\r\n",
+                        fields[i][0], fields[i][1]);
+    if (!err)
+        err = bh_buf_addstr(&body, "--XyZ\r\nContent-Disposition: form-data; "
+                                   "name=\"qualification\"; filename=\"资质.pdf\"\r\n\r\n");
+    if (!err)
+        err = bh_buf_add(&body, tiny_pdf, sizeof tiny_pdf - 1);
+    if (!err)
+        err = bh_buf_addstr(&body, "\r\n--XyZ\r\nContent-Disposition: form-data; "
+                                   "name=\"business_license\"; filename=\"license.png\"\r\n\r\n");
+    if (!err)
+        err = bh_buf_add(&body, png, sizeof png - 1);
+    if (!err)
+        err = bh_buf_addstr(&body, "\r\n--XyZ--\r\n");
+    int status = 0;
+    if (!err) {
+        const char *headers[] = {"Content-Type: multipart/form-data; boundary=XyZ", NULL};
+        bh_diag d = BH_DIAG_INIT;
+        if (bh_client_request(c->client, "POST", payurl, headers, body.data, body.len, &status,
+                              &page, &d) != BH_OK)
+            status = 0;
+        bh_diag_release(&d);
+    } else {
+        c->oom = 1;
+    }
+    bh_buf_release(&body);
+    bh_buf_release(&page);
+    return status;
+}
+
+/* A text field of the application `id` as the admin API shows it; 0 when absent. */
+static int admin_show(conform *c, long long id, const char *key, char *out, size_t n)
+{
+    char path[96];
+    snprintf(path, sizeof path, "/admin/applications/%lld", id);
+    bh_buf body;
+    bh_buf_init(&body, BH_BUF_MAX_DEFAULT);
+    bh_msg *m = NULL, *app = NULL;
+    const char *v = NULL;
+    if (admin_call(c, "GET", path, NULL, &body) == 200 && body.data &&
+        bh_msg_parse(body.data, body.len, body.len, BH_PARSE_ALLOW_NESTED, &m, NULL) == BH_OK) {
+        const bh_field *f = bh_msg_get(m, "application");
+        if (f && f->type == BH_JOBJECT &&
+            bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &app, NULL) ==
+                BH_OK)
+            v = bh_msg_text(app, key);
+    }
+    snprintf(out, n, "%s", v ? v : "");
+    bh_msg_free(app);
+    bh_msg_free(m);
+    bh_buf_release(&body);
+    return out[0] != '\0';
+}
+
+/* The payment of the premium `amount` from the declared basic account. */
+static int admin_pay(conform *c, long long id, const char *amount)
+{
+    bh_buf b64, json, out;
+    bh_buf_init(&b64, 4096);
+    bh_buf_init(&json, 8192);
+    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
+    char path[96];
+    snprintf(path, sizeof path, "/admin/applications/%lld/payment", id);
+    int ok = bh_base64_encode(tiny_pdf, sizeof tiny_pdf - 1, &b64) == BH_OK &&
+             bh_buf_addstr(&json, "{") == BH_OK &&
+             add_member(&json, "payername", apply_fields[0][1], 0) &&
+             add_member(&json, "payeraccount", BASIC_ACCOUNT, 1) &&
+             add_member(&json, "amount", amount, 1) &&
+             add_member(&json, "paytype", "银行转账", 1) &&
+             add_member(&json, "proof", b64.data, 1) && bh_buf_addch(&json, '}') == BH_OK;
+    ok = ok && admin_call(c, "POST", path, json.data, &out) == 200;
+    bh_buf_release(&b64);
+    bh_buf_release(&json);
+    bh_buf_release(&out);
+    return ok;
+}
+
+/* apply's Payurl → the page → payment → approval, through the admin API.
+ * Returns 1 with the guarantee number, or 0 with the reason in `why`. */
+static int admin_issue(conform *c, const char *applyno, const char *payurl, char baohanno[128],
+                       char *why, size_t wn)
+{
+    char premium[64], path[96];
+    int status = submit_page(c, payurl);
+    if (status != 303 && (status < 200 || status > 299)) {
+        snprintf(why, wn, "setup: the bidder's page at %.200s did not accept the form (HTTP %d)",
+                 payurl, status);
+        return 0;
+    }
+    long long id = admin_find(c, applyno);
+    if (id <= 0) {
+        snprintf(why, wn, "setup: the admin API does not list application %s", applyno);
+        return 0;
+    }
+    if (!admin_show(c, id, "premium", premium, sizeof premium) || !admin_pay(c, id, premium)) {
+        snprintf(why, wn, "setup: the admin API did not record the premium of application %lld",
+                 id);
+        return 0;
+    }
+    bh_buf out;
+    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
+    snprintf(path, sizeof path, "/admin/applications/%lld/approve", id);
+    status = admin_call(c, "POST", path, NULL, &out);
+    bh_buf_release(&out);
+    if (status != 200 || !admin_show(c, id, "baohanno", baohanno, 128)) {
+        snprintf(why, wn, "setup: the admin API did not approve application %lld (HTTP %d)", id,
+                 status);
+        return 0;
+    }
+    return 1;
+}
+
+/* getbaohaninfo of applyno/baohanno; returns its code. */
+static int send_info(conform *c, const char *applyno, const char *baohanno, exchange *e)
+{
+    bh_msg *plain = bh_msg_new();
+    if (!plain || bh_msg_set_str(plain, "applyno", applyno) ||
+        bh_msg_set_str(plain, "baohanno", baohanno)) {
+        c->oom = 1;
+        bh_msg_free(plain);
+        return -1;
+    }
+    int code = send_plain(c, "getbaohaninfo", plain, bh_time_now(), e);
+    bh_msg_free(plain);
+    return code;
+}
+
+/* Without an admin API: asks the operator to issue the guarantee and polls
+ * getbaohaninfo every 2 s (once the guarantee number has been given on
+ * standard input) until code 1 or the deadline. Returns 1, or -1 on time out. */
+static int wait_issue(conform *c, const char *applyno, const char *payurl, char baohanno[128])
+{
+    if (!c->deadline)
+        c->deadline = bh_time_now() + c->wait;
+    fprintf(stderr,
+            "conform: waiting up to %lld s: complete the bidder's page at %s, record the premium, "
+            "and approve application %s; then write its guarantee number (baohanno) on a line "
+            "of standard input\n",
+            (long long)(c->deadline - bh_time_now()), payurl, applyno);
+    char line[128];
+    size_t len = 0;
+    baohanno[0] = '\0';
+    for (;;) {
+        int64_t left = c->deadline - bh_time_now();
+        if (left <= 0)
+            return -1;
+        int ms = left < 2 ? (int)left * 1000 : 2000;
+        struct pollfd p = {0, POLLIN, 0};
+        if (c->stdin_open && !baohanno[0] && poll(&p, 1, ms) > 0) {
+            ssize_t n = read(0, line + len, sizeof line - 1 - len);
+            if (n <= 0)
+                c->stdin_open = 0;
+            else
+                len += (size_t)n;
+            line[len] = '\0';
+            char *nl = strchr(line, '\n');
+            if (nl || n <= 0 || len == sizeof line - 1) {
+                if (nl)
+                    *nl = '\0';
+                line[strcspn(line, "\r \t")] = '\0';
+                snprintf(baohanno, 128, "%s", line);
+                len = 0;
+                line[0] = '\0';
+            }
+        } else {
+            struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (baohanno[0]) {
+            exchange e;
+            ex_init(&e);
+            int code = send_info(c, applyno, baohanno, &e);
+            ex_release(&e);
+            if (code == 1)
+                return 1;
+        }
+    }
+}
+
+/* A new application issued; 1 with applyno and baohanno, 0 (setup failed, `why`
+ * says why) or -1 (the operator did not issue it in time). */
+static int obtain_issued(conform *c, char applyno[64], char baohanno[128], char *why, size_t wn)
+{
+    next_applyno(c, applyno);
+    bh_msg *plain = plain_for("baohanapply", applyno);
+    exchange e;
+    ex_init(&e);
+    int code = send_plain(c, "baohanapply", plain, bh_time_now(), &e);
+    const char *p = text_nocase(&e, "Payurl");
+    char payurl[1024];
+    snprintf(payurl, sizeof payurl, "%s", p ? p : "");
+    ex_release(&e);
+    bh_msg_free(plain);
+    if (code != 1 || !is_http_url(payurl)) {
+        snprintf(why, wn, "setup: a valid baohanapply was not accepted (code 1 and a Payurl)");
+        return 0;
+    }
+    if (c->admin_url)
+        return admin_issue(c, applyno, payurl, baohanno, why, wn);
+    int got = wait_issue(c, applyno, payurl, baohanno);
+    if (got < 0)
+        snprintf(why, wn, "application %s was not issued within --wait %lld s", applyno,
+                 (long long)c->wait);
+    return got;
+}
+
+/* Records checks [from, to) of issued_checks as failed (setup) or skipped. */
+static void record_range(conform *c, int from, int to, int got, const char *why)
+{
+    for (int i = from; i < to; i++) {
+        if (got < 0)
+            record_skip(c, issued_checks[i][0], issued_checks[i][1], why);
+        else
+            record(c, issued_checks[i][0], 0, issued_checks[i][1], NULL, why);
+    }
+}
+
+static void check_info(conform *c, const char *applyno, const char *baohanno)
+{
+    exchange e;
+    ex_init(&e);
+    int code = send_info(c, applyno, baohanno, &e);
+    const bh_field *data = e.answer ? bh_msg_get_nocase(e.answer, "data") : NULL;
+    bh_diag d = BH_DIAG_INIT;
+    char why[400];
+    int ok = 0;
+    if (code != 1)
+        snprintf(why, sizeof why, "expected code 1");
+    else if (!data || data->type != BH_JOBJECT)
+        snprintf(why, sizeof why, "expected a data object");
+    else if (bh_validate(bh_iface_find("getbaohaninfo"), BH_PART_RESPONSE, e.answer, &d) != BH_OK)
+        snprintf(why, sizeof why, "data: %s: %s", d.count ? d.items[0].field : "",
+                 d.count ? d.items[0].message : "not valid");
+    else
+        ok = 1;
+    record(c, issued_checks[IC_INFO][0], ok, R_INFO, &e, why);
+    bh_diag_release(&d);
+
+    bh_msg *dm = NULL;
+    if (data && data->type == BH_JOBJECT &&
+        bh_msg_parse(data->value, data->value_len, data->value_len, BH_PARSE_ALLOW_NESTED, &dm,
+                     NULL) != BH_OK)
+        dm = NULL;
+    bh_buf file, guarantee, decoded;
+    bh_buf_init(&file, (size_t)16 * 1024 * 1024);
+    bh_buf_init(&guarantee, (size_t)16 * 1024 * 1024);
+    bh_buf_init(&decoded, (size_t)16 * 1024 * 1024);
+    int have_guarantee = 0;
+    for (int i = 0; i < 6; i++) {
+        const char *name = issued_checks[IC_FILE0 + i][0];
+        const char *url = dm ? bh_msg_text(dm, file_pairs[i][0]) : NULL;
+        const char *want = dm && file_pairs[i][1] ? bh_msg_text(dm, file_pairs[i][1]) : NULL;
+        int status = 0;
+        char md5[BH_MD5_HEX_LEN + 1] = "";
+        bh_buf_reset(&file);
+        if (!dm) {
+            record(c, name, 0, R_FILES, NULL, "no data object to read the URL from");
+            continue;
+        }
+        if (!url || !*url) {
+            snprintf(why, sizeof why, "data has no %s", file_pairs[i][0]);
+            record(c, name, 0, R_FILES, NULL, why);
+            continue;
+        }
+        bh_diag gd = BH_DIAG_INIT;
+        bh_err err = bh_client_get(c->client, url, &status, &file, &gd);
+        if (err)
+            snprintf(why, sizeof why, "GET %s: no answer: %s", url,
+                     gd.count ? gd.items[0].message : bh_strerror(err));
+        bh_diag_release(&gd);
+        if (err) {
+            record(c, name, 0, R_FILES, NULL, why);
+            continue;
+        }
+        if (status == 200 && bh_md5_hex(file.data ? file.data : "", file.len, md5) != BH_OK)
+            c->oom = 1;
+        if (status != 200)
+            snprintf(why, sizeof why, "GET %s: expected HTTP 200, got %d", url, status);
+        else
+            snprintf(why, sizeof why, "GET %s: %zu bytes with MD5 %s, but %s is \"%s\"", url,
+                     file.len, md5, file_pairs[i][1] ? file_pairs[i][1] : "",
+                     want ? want : "(absent)");
+        record(c, name, status == 200 && (!file_pairs[i][1] || (want && strcmp(want, md5) == 0)),
+               R_FILES, NULL, why);
+        if (i == 0 && status == 200 && bh_buf_add(&guarantee, file.data, file.len) == BH_OK)
+            have_guarantee = 1;
+    }
+    const char *b64 = dm ? bh_msg_text(dm, "baohanfile") : NULL;
+    if (!b64)
+        snprintf(why, sizeof why, "data has no baohanfile");
+    else if (!have_guarantee)
+        snprintf(why, sizeof why, "the file at baohanurl could not be downloaded");
+    else if (bh_base64_decode(b64, strlen(b64), &decoded) != BH_OK)
+        snprintf(why, sizeof why, "baohanfile is not Base64");
+    else
+        snprintf(why, sizeof why,
+                 "baohanfile decodes to %zu bytes, baohanurl serves %zu other bytes", decoded.len,
+                 guarantee.len);
+    record(c, issued_checks[IC_B64][0],
+           b64 && have_guarantee && decoded.len == guarantee.len &&
+               (decoded.len == 0 || memcmp(decoded.data, guarantee.data, decoded.len) == 0),
+           R_B64, NULL, why);
+    bh_buf_release(&file);
+    bh_buf_release(&guarantee);
+    bh_buf_release(&decoded);
+    bh_msg_free(dm);
+    ex_release(&e);
+}
+
+/* A followup request for an issued guarantee; NULL when out of memory. */
+static bh_msg *followup(conform *c, const char *iface, const char *applyno, const char *baohanno)
+{
+    bh_msg *m = bh_msg_new();
+    bh_err err = m ? bh_msg_set_str(m, "applyno", applyno) : BH_ENOMEM;
+    if (baohanno)
+        err = err ? err : bh_msg_set_str(m, "baohanno", baohanno);
+    if (strcmp(iface, "quitapply") == 0)
+        err = err ? err : bh_msg_set_str(m, "reason", "招标项目终止，申请退保（一致性检查）");
+    if (strcmp(iface, "claimsnotice") == 0) {
+        /* tests/data/examples/claimsnotice.plain.json */
+        static const char *const claim[][2] = {
+            {"payeraccount", "35050166010700001234"},
+            {"payeramount", "200000.00"},
+            {"filelist", "[{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/0001/"
+                         "suopei.pdf\"},{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/"
+                         "0001/zhengming.pdf\"}]"},
+            {"applyusername", "陈晓梅"},
+            {"applyuserphone", "13906951234"},
+            {"Reason", "中标人放弃中标且拒绝签订合同"},
+        };
+        for (size_t i = 0; !err && i < sizeof claim / sizeof *claim; i++)
+            err = bh_msg_set_str(m, claim[i][0], claim[i][1]);
+    }
+    if (err) {
+        c->oom = 1;
+        bh_msg_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+/* Sends `plain` and expects `want`. */
+static void expect_code(conform *c, int check, const char *iface, const bh_msg *plain, int want)
+{
+    exchange e;
+    ex_init(&e);
+    int code = send_plain(c, iface, plain, bh_time_now(), &e);
+    record(c, issued_checks[check][0], code == want, issued_checks[check][1], &e,
+           want ? "expected code 1" : "expected code 0");
+    ex_release(&e);
+}
+
+/* Sends `plain` twice, 5 s apart, and expects code 1 both times. */
+static void expect_twice(conform *c, int check, const char *iface, const bh_msg *plain)
+{
+    exchange e;
+    ex_init(&e);
+    int64_t now = bh_time_now();
+    if (send_plain(c, iface, plain, now - 5, &e) != 1)
+        record(c, issued_checks[check][0], 0, issued_checks[check][1], &e,
+               "expected code 1 for the first request");
+    else
+        record(c, issued_checks[check][0], send_plain(c, iface, plain, now, &e) == 1,
+               issued_checks[check][1], &e, "expected code 1 for the repeated request");
+    ex_release(&e);
+}
+
+static void check_issued(conform *c)
+{
+    char applyno[64], baohanno[128], why[400];
+    int got = obtain_issued(c, applyno, baohanno, why, sizeof why);
+    if (got != 1) {
+        record_range(c, 0, IC_COUNT, got, why);
+        return;
+    }
+    check_info(c, applyno, baohanno);
+
+    bh_msg *m = followup(c, "getbaohaninfo", applyno, "CF-NOT-IT");
+    if (m)
+        expect_code(c, IC_WRONGNO, "getbaohaninfo", m, 0);
+    bh_msg_free(m);
+    m = followup(c, "giveupnotice", applyno, NULL);
+    if (m)
+        expect_code(c, IC_GIVEUP, "giveupnotice", m, 0);
+    bh_msg_free(m);
+    m = followup(c, "claimsnotice", applyno, baohanno);
+    if (m) {
+        expect_twice(c, IC_CLAIM, "claimsnotice", m);
+        if (bh_msg_set_str(m, "Reason", "另一个理由（一致性检查）") == BH_OK)
+            expect_code(c, IC_CLAIMOTHER, "claimsnotice", m, 0);
+        else
+            c->oom = 1;
+    }
+    bh_msg_free(m);
+    m = followup(c, "quitapply", applyno, baohanno);
+    if (m)
+        expect_code(c, IC_QUITCLAIMED, "quitapply", m, 0);
+    bh_msg_free(m);
+
+    got = obtain_issued(c, applyno, baohanno, why, sizeof why);
+    if (got != 1) {
+        record_range(c, IC_QUIT, IC_COUNT, got, why);
+        return;
+    }
+    m = followup(c, "quitapply", applyno, baohanno);
+    if (m)
+        expect_twice(c, IC_QUIT, "quitapply", m);
+    bh_msg_free(m);
+}
+
 /* ---- the command ---------------------------------------------------------------------- */
 
 static int run_conform(int argc, char **argv)
 {
     const cli_cmd *cmd = &cli_cmd_conform;
     const char *role = NULL, *url = NULL, *secret_flag = NULL, *key_flag = NULL;
-    const char *appkey_flag = NULL, *admin_url = NULL, *admin_token = NULL;
+    const char *appkey_flag = NULL, *admin_url = NULL, *admin_token = NULL, *wait = NULL;
     int json = 0;
     size_t npos;
     const cli_opt opts[] = {
@@ -848,6 +1361,7 @@ static int run_conform(int argc, char **argv)
         {"appkey", &appkey_flag, NULL},
         {"admin-url", &admin_url, NULL},
         {"admin-token", &admin_token, NULL},
+        {"wait", &wait, NULL},
         {"json", NULL, &json},
         {NULL, NULL, NULL},
     };
@@ -868,6 +1382,13 @@ static int run_conform(int argc, char **argv)
         return cli_usage_error(cmd, "--url BASE is required (the institution's base URL)");
     if (!admin_url != !admin_token)
         return cli_usage_error(cmd, "--admin-url and --admin-token go together");
+    long long wait_s = 0;
+    if (wait) {
+        char *end = NULL;
+        wait_s = strtoll(wait, &end, 10);
+        if (end == wait || *end || wait_s <= 0 || wait_s > 86400)
+            return cli_usage_error(cmd, "--wait must be a number of seconds, 1 to 86400");
+    }
 
     conform c;
     memset(&c, 0, sizeof c);
@@ -876,6 +1397,8 @@ static int run_conform(int argc, char **argv)
         c.url[n - 1] = '\0';
     c.admin_url = admin_url;
     c.admin_token = admin_token;
+    c.wait = wait_s;
+    c.stdin_open = 1;
     if ((rc = cli_credentials(cmd, secret_flag, key_flag, appkey_flag, &c.cred)) != CLI_EXIT_OK)
         return rc;
     if (!c.cred.appkey) {
@@ -909,16 +1432,21 @@ static int run_conform(int argc, char **argv)
     check_states(&c);
     if (c.admin_url)
         check_rejected(&c);
+    if (c.admin_url || c.wait)
+        check_issued(&c);
 
-    size_t passed = 0;
-    for (size_t i = 0; i < c.count; i++)
+    size_t passed = 0, skipped = 0;
+    for (size_t i = 0; i < c.count; i++) {
         passed += c.results[i].pass != 0;
+        skipped += c.results[i].skipped != 0;
+    }
     if (c.oom) {
         rc = cli_internal(cmd, BH_ENOMEM);
-    } else if (json ? !print_json(&c, passed) : (print_table(&c, passed), 0)) {
+    } else if (json ? !print_json(&c, passed, skipped) : (print_table(&c, passed, skipped), 0)) {
         rc = cli_internal(cmd, BH_ENOMEM);
     } else {
-        rc = passed == c.count ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
+        /* Skipped checks are not failures, but --wait asked for them to run. */
+        rc = passed + skipped == c.count && (!c.wait || !skipped) ? CLI_EXIT_OK : CLI_EXIT_REFUSED;
     }
     bh_client_free(c.client);
     free(c.results);
@@ -930,13 +1458,16 @@ const cli_cmd cli_cmd_conform = {
     "conform",
     "test an implementation of the protocol over the network (conformance suite)",
     "usage: baohan conform --role institution --url BASE [--appkey A] [--appsecret S]\n"
-    "                      [--key K] [--admin-url URL --admin-token T] [--json]\n",
+    "                      [--key K] [--admin-url URL --admin-token T] [--wait SECONDS]\n"
+    "                      [--json]\n",
     "Runs the conformance checks against the institution at BASE (POST\n"
     "BASE/INTERFACE): the happy path of baohanapply, idempotent retries, every\n"
     "required field missing in turn, wrong types and lengths, wrong, upper-case\n"
     "and missing signatures, unknown fields, JSON numbers, requestData form bodies,\n"
     "stale timestamps, an unknown appkey, undecryptable ciphertext, malformed JSON,\n"
-    "a 2 MiB body, replays and the state rules. Each check uses its own applyno\n"
+    "a 2 MiB body, replays and the state rules; with an issued guarantee (admin API\n"
+    "or --wait) also getbaohaninfo, its files and MD5s, claimsnotice and quitapply.\n"
+    "Each check uses its own applyno\n"
     "(CF<time>-<pid>-<n>), so reruns do not collide. Prints one line per check,\n"
     "PASS or FAIL; a failure shows the rule of PROTOCOL.md it breaks, the request\n"
     "sent and the answer (each cut to 300 bytes; secrets are never shown).\n"
@@ -947,11 +1478,17 @@ const cli_cmd cli_cmd_conform = {
     "Options:\n"
     "  --role institution  the side under test (platform is not available yet)\n"
     "  --url BASE          the institution's base URL\n"
-    "  --admin-url URL     baohand's admin API: also checks that quitapply is\n"
-    "  --admin-token T     refused on a rejected application (the check rejects one)\n"
+    "  --admin-url URL     baohand's admin API: the suite completes the bidder's page,\n"
+    "  --admin-token T     records the premium and approves or rejects applications\n"
+    "                      itself, and runs the checks that need an issued guarantee\n"
+    "  --wait SECONDS      without an admin API: asks on stderr for an operator to\n"
+    "                      issue each guarantee, reads its baohanno from stdin, polls\n"
+    "                      getbaohaninfo every 2 s; on time out those checks are\n"
+    "                      SKIPPED\n"
     "  --json              one JSON object: passed, failed and every check\n"
     "\n"
-    "Exit status: 0 when every check passes; 1 when any fails; 2 for bad usage.\n"
+    "Exit status: 0 when no check fails (and, with --wait, none was skipped);\n"
+    "1 otherwise; 2 for bad usage.\n"
     "\n"
     "Example:\n"
     "  BAOHAN_APPSECRET=… BAOHAN_SM4_KEY=… \\\n"

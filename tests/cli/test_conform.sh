@@ -2,8 +2,29 @@
 # daemon, and it can fail: with a wrong appsecret or a wrong SM4 key the
 # checks that need a request the server can open fail, the refusals still
 # pass. --json has the same counts; --role platform is not available yet.
+# With the admin API the suite issues guarantees itself and every check on
+# them passes; with --wait and nobody to approve they are SKIPPED (exit 1).
 . "$(dirname "$0")/lib.sh"
 start_baohand
+# The bidder's page and the files of getbaohaninfo are at public_url: restart
+# baohand with it pointing at the protocol listener, on the ports it got.
+kill "$daemon"
+wait "$daemon" 2>/dev/null || true
+sed -e "/^\[server\]/,/^\[admin\]/s|^listen = .*|listen = 127.0.0.1:$port|" \
+    -e "/^\[admin\]/,/^\[institution\]/s|^listen = .*|listen = 127.0.0.1:$admin_port|" \
+    -e "s|^public_url = .*|public_url = http://127.0.0.1:$port|" "$T/baohand.ini" >"$T/ini.new"
+mv "$T/ini.new" "$T/baohand.ini"
+chmod 600 "$T/baohand.ini"
+"$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
+daemon=$!
+i=0
+while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
+    sleep 0.05
+    i=$((i + 1))
+done
+checks=$((checks + 1))
+grep -q "listening on .*(port $port)" "$T/daemon.err" ||
+    fail "baohand did not restart on port $port: $(cat "$T/daemon.err")"
 URL="http://127.0.0.1:$port"
 ADMIN="http://127.0.0.1:$admin_port"
 SECRET=s3cr3t-FI001
@@ -33,10 +54,30 @@ checks=$((checks + 1))
 [ "$(grep -c -v '^PASS  ' "$T/out")" -eq 1 ] ||
     fail "every line but the summary is PASS: $(grep -v '^PASS  ' "$T/out")"
 checks=$((checks + 1))
-tail -n 1 "$T/out" | grep -q -x "$total passed, 0 failed" ||
-    fail "the summary says $total passed, 0 failed: $(tail -n 1 "$T/out")"
+tail -n 1 "$T/out" | grep -q -x "$total passed, 0 failed, 0 skipped" ||
+    fail "the summary says $total passed, 0 failed, 0 skipped: $(tail -n 1 "$T/out")"
 expect_line PASS "baohanapply: happy path" "the happy path"
 expect_line PASS "quitapply: rejected application refused (admin API)" "the admin check"
+# The checks on issued guarantees (the suite issues two through the admin API).
+ISSUED='getbaohaninfo: issued guarantee, code 1 and a valid data object
+getbaohaninfo: baohanurl downloads, its MD5 is guaranteemd5
+getbaohaninfo: orderurl downloads, its MD5 is ordermd5
+getbaohaninfo: qualficationfileurl downloads, its MD5 is qualficationfilemd5
+getbaohaninfo: businesslicenseurl downloads, its MD5 is businesslicensemd5
+getbaohaninfo: guaranteexmlurl downloads, its MD5 is guaranteexmlmd5
+getbaohaninfo: payfileurl downloads
+getbaohaninfo: baohanfile is the file at baohanurl
+getbaohaninfo: wrong baohanno refused
+giveupnotice: issued guarantee refused
+claimsnotice: issued accepted, repeat accepted
+claimsnotice: a different claim refused
+quitapply: claimed guarantee refused
+quitapply: issued accepted, repeat accepted'
+nissued=$(printf '%s\n' "$ISSUED" | wc -l)
+printf '%s\n' "$ISSUED" >"$T/issued"
+while IFS= read -r name; do
+    expect_line PASS "$name" "an issued-guarantee check"
+done <"$T/issued"
 expect_line PASS "baohanapply: without tenderfileurl" "a missing field"
 expect_no_leak $SECRET "conform"
 expect_no_leak $TOKEN "conform with the admin API"
@@ -45,15 +86,45 @@ expect_no_leak $TOKEN "conform with the admin API"
 run_env BAOHAN_APPSECRET=$SECRET BAOHAN_SM4_KEY=$KEY BAOHAN_APPKEY=FI001 -- \
     conform --role institution --url "$URL/" --json
 expect_rc 0 "conform --json"
-n=$((total - 1))
+n=$((total - 1 - nissued))
 checks=$((checks + 1))
-grep -q "^{\"role\":\"institution\",\"url\":\"$URL\",\"passed\":$n,\"failed\":0,\"checks\":\[" \
-    "$T/out" || fail "--json counts $n passed, 0 failed: $(head -c 300 "$T/out")"
+grep -q "^{\"role\":\"institution\",\"url\":\"$URL\",\"passed\":$n,\"failed\":0,\"skipped\":0,\"checks\":\[" \
+    "$T/out" || fail "--json counts $n passed, 0 failed, 0 skipped: $(head -c 300 "$T/out")"
 checks=$((checks + 1))
 [ "$(grep -o '"result":"PASS"' "$T/out" | wc -l)" -eq "$n" ] ||
     fail "--json lists $n passing checks"
 checks=$((checks + 1))
 [ "$(wc -l <"$T/out")" -eq 1 ] || fail "--json is one line"
+checks=$((checks + 1))
+! grep -q 'getbaohaninfo: issued guarantee' "$T/out" ||
+    fail "without the admin API or --wait, the issued-guarantee checks do not run"
+
+# --wait without the admin API and nobody to approve: the issued-guarantee
+# checks are SKIPPED with the reason, the operator was told what to do, exit 1.
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
+    --wait 1 </dev/null
+expect_rc 1 "conform --wait 1 without an operator"
+while IFS= read -r name; do
+    expect_line SKIPPED "$name" "--wait 1"
+done <"$T/issued"
+checks=$((checks + 1))
+[ "$(count '^SKIPPED  ' "$T/out")" -eq "$nissued" ] || fail "--wait 1 skips $nissued checks"
+checks=$((checks + 1))
+grep -A1 -x -F 'SKIPPED  claimsnotice: issued accepted, repeat accepted' "$T/out" |
+    grep -q '^      why:    application CF.* was not issued within --wait 1 s$' ||
+    fail "a skipped check says why: $(cat "$T/out")"
+checks=$((checks + 1))
+tail -n 1 "$T/out" | grep -q -x "$n passed, 0 failed, $nissued skipped" ||
+    fail "the summary says $n passed, 0 failed, $nissued skipped: $(tail -n 1 "$T/out")"
+expect_err_has "complete the bidder's page at $URL/pay/" "--wait tells the operator"
+expect_err_has "record the premium, and approve application CF" "--wait tells the operator"
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
+    --wait 1 --json </dev/null
+expect_rc 1 "conform --wait 1 --json"
+checks=$((checks + 1))
+grep -q "\"passed\":$n,\"failed\":0,\"skipped\":$nissued," "$T/out" &&
+    [ "$(grep -o '"result":"SKIPPED"' "$T/out" | wc -l)" -eq "$nissued" ] ||
+    fail "--json counts $nissued skipped: $(head -c 300 "$T/out")"
 
 # A wrong appsecret: what needs a valid signature fails, the refusals pass.
 run conform --role institution --url "$URL" --appkey FI001 --appsecret not-the-secret --key $KEY
@@ -79,7 +150,7 @@ grep -q '^      rule:   PROTOCOL.md §7.1' "$T/block" &&
     grep -q '^      answer: HTTP 200 {"code":0,"message":"sign: ' "$T/block" ||
     fail "a failure shows the rule, the request and the answer: $(cat "$T/block")"
 checks=$((checks + 1))
-tail -n 1 "$T/out" | grep -q -x "[0-9]* passed, [1-9][0-9]* failed" ||
+tail -n 1 "$T/out" | grep -q -x "[0-9]* passed, [1-9][0-9]* failed, 0 skipped" ||
     fail "the summary counts the failures: $(tail -n 1 "$T/out")"
 expect_no_leak not-the-secret "a wrong appsecret"
 run conform --role institution --url "$URL" --appkey FI001 --appsecret not-the-secret --key $KEY \
@@ -123,6 +194,9 @@ expect_rc 2 "no appkey"
 run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
     --admin-url "$ADMIN"
 expect_rc 2 "--admin-url without --admin-token"
+run conform --role institution --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY \
+    --wait soon
+expect_rc 2 "--wait without a number"
 run conform --help
 expect_rc 0 "conform --help"
 checks=$((checks + 1))
