@@ -222,8 +222,11 @@ static const bh_field *lookup(const bh_msg *m, const char *name, int nocase)
     return nocase ? bh_msg_get_nocase(m, name) : bh_msg_get(m, name);
 }
 
-static bh_err check_table(const bh_fspec *table, size_t n, const bh_msg *m, int required_on_success,
-                          int nocase, bh_diag *d, size_t *failures)
+/* Checks every field of a table; a field is required when its flags share a
+ * bit with `required` (BH_F_REQUIRED, plus BH_F_ON_SUCCESS in a successful
+ * response, or nothing for a plaintext's envelope). */
+static bh_err check_table(const bh_fspec *table, size_t n, const bh_msg *m, unsigned required,
+                          int nocase, bh_diag *d)
 {
     bh_err first = BH_OK;
     for (size_t i = 0; i < n; i++) {
@@ -231,32 +234,26 @@ static bh_err check_table(const bh_fspec *table, size_t n, const bh_msg *m, int 
         const bh_field *f = lookup(m, spec->name, nocase);
         bh_err err = BH_OK;
         if (is_empty(f)) {
-            if ((spec->flags & BH_F_REQUIRED) ||
-                (required_on_success && (spec->flags & BH_F_ON_SUCCESS)))
+            if (spec->flags & required)
                 err = bh_diag_add(d, BH_EMISSING, spec->name, "required (%s)", spec->label);
         } else {
             err = bh_field_check(spec, f, d);
         }
-        if (err) {
-            (*failures)++;
-            if (!first)
-                first = err;
-        }
+        if (err && !first)
+            first = err;
     }
     return first;
 }
 
 /* Checks getbaohaninfo's data object against its table; problems are named
  * "data.<field>". */
-static bh_err check_data(const bh_iface *iface, const bh_field *f, bh_diag *d, size_t *failures)
+static bh_err check_data(const bh_iface *iface, const bh_field *f, bh_diag *d)
 {
     bh_msg *data = NULL;
     bh_diag inner = BH_DIAG_INIT;
     bh_err err = bh_msg_parse(f->value, f->value_len, f->value_len, 0, &data, &inner);
     if (!err)
-        err = check_table(iface->data, iface->ndata, data, 0, 1, &inner, failures);
-    else
-        (*failures)++;
+        err = check_table(iface->data, iface->ndata, data, BH_F_REQUIRED, 1, &inner);
     for (size_t i = 0; i < inner.count; i++) {
         char field[96];
         snprintf(field, sizeof field, "data%s%s", inner.items[i].field[0] ? "." : "",
@@ -270,40 +267,28 @@ static bh_err check_data(const bh_iface *iface, const bh_field *f, bh_diag *d, s
 
 bh_err bh_validate(const bh_iface *iface, bh_part part, const bh_msg *m, bh_diag *d)
 {
-    size_t failures = 0;
     bh_err first = BH_OK, err;
 
     if (part == BH_PART_RESPONSE) {
         const bh_field *code = bh_msg_get_nocase(m, "code");
         int success = code && !is_empty(code) && strcmp(code->value, "1") == 0;
-        first = check_table(iface->response, iface->nresponse, m, success, 1, d, &failures);
+        first = check_table(iface->response, iface->nresponse, m,
+                            BH_F_REQUIRED | (success ? BH_F_ON_SUCCESS : 0u), 1, d);
         const bh_field *data = iface->data ? bh_msg_get_nocase(m, "data") : NULL;
         if (success && data && data->type == BH_JOBJECT) {
-            err = check_data(iface, data, d, &failures);
+            err = check_data(iface, data, d);
             if (!first)
                 first = err;
         }
         return first;
     }
 
+    /* appkey, timestamp and sign: required on the wire, optional in a
+     * plaintext about to be sealed (which fills or replaces them). */
     size_t ncommon;
     const bh_fspec *common = bh_common_fields(&ncommon);
-    for (size_t i = 0; i < ncommon; i++) {
-        const bh_fspec *spec = &common[i];
-        const bh_field *f = bh_msg_get(m, spec->name);
-        err = BH_OK;
-        if (part == BH_PART_PLAIN_REQUEST && strcmp(spec->name, "sign") == 0)
-            continue; /* a plaintext's sign is replaced when it is sealed */
-        if (is_empty(f)) {
-            if (part == BH_PART_REQUEST)
-                err = bh_diag_add(d, BH_EMISSING, spec->name, "required (%s)", spec->label);
-        } else {
-            err = bh_field_check(spec, f, d);
-        }
-        if (err && !first)
-            first = err;
-    }
-    err = check_table(iface->request, iface->nrequest, m, 0, 0, d, &failures);
+    first = check_table(common, ncommon, m, part == BH_PART_REQUEST ? BH_F_REQUIRED : 0u, 0, d);
+    err = check_table(iface->request, iface->nrequest, m, BH_F_REQUIRED, 0, d);
     if (!first)
         first = err;
 
