@@ -116,29 +116,12 @@ static char *run_len(const char *cmd, size_t *len)
         fprintf(stderr, "cannot run %s\n", cmd);
         exit(2);
     }
-    size_t cap = 4096, n = 0;
-    char *out = malloc(cap);
-    size_t got;
-    while (out && (got = fread(out + n, 1, cap - n - 1, p)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *bigger = realloc(out, cap * 2);
-            if (!bigger) {
-                free(out);
-                out = NULL;
-                break;
-            }
-            out = bigger;
-            cap *= 2;
-        }
-    }
+    char *out = check_read_stream(p, len);
     int status = pclose(p);
     if (!out || status != 0) {
         fprintf(stderr, "command failed (%d): %s\n", status, cmd);
         exit(2);
     }
-    out[n] = '\0';
-    *len = n;
     return out;
 }
 

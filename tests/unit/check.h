@@ -58,6 +58,32 @@ static int check_count;
     (printf("%d checks, %d failed\n", check_count, check_failures),                                \
      check_failures ? EXIT_FAILURE : EXIT_SUCCESS)
 
+/* Reads a stream to its end into a NUL-terminated malloc'd string (its
+ * length in *len when len is not NULL); NULL when out of memory. */
+__attribute__((unused)) static char *check_read_stream(FILE *f, size_t *len)
+{
+    size_t cap = 4096, n = 0, got;
+    char *data = malloc(cap);
+    while (data && (got = fread(data + n, 1, cap - n - 1, f)) > 0) {
+        n += got;
+        if (cap - n - 1 == 0) {
+            char *bigger = realloc(data, cap * 2);
+            if (!bigger) {
+                free(data);
+                return NULL;
+            }
+            data = bigger;
+            cap *= 2;
+        }
+    }
+    if (!data)
+        return NULL;
+    data[n] = '\0';
+    if (len)
+        *len = n;
+    return data;
+}
+
 /* Reads a whole file into a NUL-terminated malloc'd string; aborts the test
  * run if it cannot (a missing fixture is a broken test, not a failed check). */
 __attribute__((unused)) static char *check_read_file(const char *path, size_t *len)
@@ -67,30 +93,12 @@ __attribute__((unused)) static char *check_read_file(const char *path, size_t *l
         fprintf(stderr, "cannot open fixture %s\n", path);
         exit(2);
     }
-    size_t cap = 4096, n = 0;
-    char *data = malloc(cap);
-    size_t got;
-    while (data && (got = fread(data + n, 1, cap - n - 1, f)) > 0) {
-        n += got;
-        if (cap - n - 1 == 0) {
-            char *bigger = realloc(data, cap * 2);
-            if (!bigger) {
-                free(data);
-                data = NULL;
-                break;
-            }
-            data = bigger;
-            cap *= 2;
-        }
-    }
+    char *data = check_read_stream(f, len);
     fclose(f);
     if (!data) {
         fprintf(stderr, "out of memory reading %s\n", path);
         exit(2);
     }
-    data[n] = '\0';
-    if (len)
-        *len = n;
     return data;
 }
 

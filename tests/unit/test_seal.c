@@ -339,8 +339,7 @@ static void test_open_checks_signature_first(void)
     other.appsecret = "not-the-secret";
     CHECK_EQ(bh_open(iface, &other, wire, &opened, &d), BH_ESIGN);
     for (size_t i = 0; i < d.count; i++)
-        CHECK(strstr(d.items[i].message, "secret") == NULL ||
-              strstr(d.items[i].message, "not-the-secret") == NULL);
+        CHECK(strstr(d.items[i].message, "not-the-secret") == NULL); /* never echoed */
     bh_diag_release(&d);
 
     bh_msg_free(tampered);
