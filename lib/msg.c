@@ -12,10 +12,25 @@
  * quadratic duplicate-key check against a hostile megabyte of tiny keys. */
 #define MAX_FIELDS 512
 
+/* A message's keys and values live in its own arena: a list of blocks
+ * carved front to back and freed together with the message. A request is
+ * parsed, read and freed whole, so per-field malloc/free was most of the
+ * cost of a message (about 3 allocations a field); the arena makes it one
+ * or two a message. A replaced or removed value stays in the arena until
+ * the message is freed, which is bounded by MAX_FIELDS sets in practice. */
+typedef struct block {
+    struct block *next;
+    size_t used, cap;
+    char data[];
+} block;
+
+#define BLOCK_MIN 1024
+
 struct bh_msg {
     bh_field *fields;
     size_t count;
     size_t cap;
+    block *blocks; /* newest first: carving happens in the head only */
 };
 
 bh_msg *bh_msg_new(void)
@@ -23,20 +38,52 @@ bh_msg *bh_msg_new(void)
     return calloc(1, sizeof(bh_msg));
 }
 
-static void field_release(bh_field *f)
-{
-    free(f->key);
-    free(f->value);
-}
-
 void bh_msg_free(bh_msg *m)
 {
     if (!m)
         return;
-    for (size_t i = 0; i < m->count; i++)
-        field_release(&m->fields[i]);
+    for (block *b = m->blocks, *next; b; b = next) {
+        next = b->next;
+        free(b);
+    }
     free(m->fields);
     free(m);
+}
+
+/* Makes sure the head block has `need` free bytes, adding a block of at
+ * least `hint` bytes when it has not. */
+static bh_err arena_reserve(bh_msg *m, size_t need, size_t hint)
+{
+    block *b = m->blocks;
+    if (b && b->cap - b->used >= need)
+        return BH_OK;
+    size_t cap = hint > need ? hint : need;
+    if (cap < BLOCK_MIN)
+        cap = BLOCK_MIN;
+    if (cap > SIZE_MAX - sizeof(block))
+        return BH_ENOMEM;
+    block *fresh = malloc(sizeof(block) + cap);
+    if (!fresh)
+        return BH_ENOMEM;
+    fresh->next = b;
+    fresh->used = 0;
+    fresh->cap = cap;
+    m->blocks = fresh;
+    return BH_OK;
+}
+
+/* A NUL-terminated copy of `len` bytes in the message's arena, or NULL. */
+static char *arena_dup(bh_msg *m, const char *s, size_t len)
+{
+    if (len == SIZE_MAX || arena_reserve(m, len + 1, m->blocks ? m->blocks->cap * 2 : 0))
+        return NULL;
+    block *b = m->blocks;
+    char *p = b->data + b->used;
+    if (len)
+        memcpy(p, s, len);
+    p[len] = '\0';
+    b->used += len + 1;
+    return p;
 }
 
 size_t bh_msg_count(const bh_msg *m)
@@ -91,33 +138,23 @@ const char *bh_msg_text(const bh_msg *m, const char *key)
     return f->value;
 }
 
-static char *memdup0(const char *s, size_t len)
-{
-    char *p = malloc(len + 1);
-    if (p) {
-        if (len)
-            memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
-}
-
-/* Appends a field, taking ownership of `key` and `value` (freed on failure). */
-static bh_err append_owned(bh_msg *m, char *key, size_t key_len, char *value, size_t value_len,
-                           bh_jtype type)
+/* Appends a field, copying key and value into the arena. */
+static bh_err append(bh_msg *m, const char *key, size_t key_len, const char *value,
+                     size_t value_len, bh_jtype type)
 {
     if (m->count == m->cap) {
         size_t cap = m->cap ? m->cap * 2 : 32;
         bh_field *fields = realloc(m->fields, cap * sizeof *fields);
-        if (!fields) {
-            free(key);
-            free(value);
+        if (!fields)
             return BH_ENOMEM;
-        }
         m->fields = fields;
         m->cap = cap;
     }
-    m->fields[m->count++] = (bh_field){key, key_len, value, value_len, type};
+    char *key_copy = arena_dup(m, key, key_len);
+    char *value_copy = key_copy ? arena_dup(m, value, value_len) : NULL;
+    if (!value_copy)
+        return BH_ENOMEM;
+    m->fields[m->count++] = (bh_field){key_copy, key_len, value_copy, value_len, type};
     return BH_OK;
 }
 
@@ -174,27 +211,19 @@ bh_err bh_msg_set(bh_msg *m, const char *key, const char *value, size_t len, bh_
     bh_err err = check_value(value, len, type);
     if (err)
         return err;
-    char *copy = memdup0(value, len);
-    if (!copy)
-        return BH_ENOMEM;
     bh_field *f = find(m, key, key_len);
     if (f) {
-        free(f->value);
+        char *copy = arena_dup(m, value, len);
+        if (!copy)
+            return BH_ENOMEM;
         f->value = copy;
         f->value_len = len;
         f->type = type;
         return BH_OK;
     }
-    if (m->count >= MAX_FIELDS) {
-        free(copy);
+    if (m->count >= MAX_FIELDS)
         return BH_ETOOBIG;
-    }
-    char *key_copy = memdup0(key, key_len);
-    if (!key_copy) {
-        free(copy);
-        return BH_ENOMEM;
-    }
-    return append_owned(m, key_copy, key_len, copy, len, type);
+    return append(m, key, key_len, value, len, type);
 }
 
 bh_err bh_msg_set_str(bh_msg *m, const char *key, const char *value)
@@ -208,7 +237,6 @@ int bh_msg_remove(bh_msg *m, const char *key)
     if (!f)
         return 0;
     size_t i = (size_t)(f - m->fields);
-    field_release(f);
     memmove(&m->fields[i], &m->fields[i + 1], (m->count - i - 1) * sizeof *f);
     m->count--;
     return 1;
@@ -219,18 +247,16 @@ bh_msg *bh_msg_dup(const bh_msg *m)
     bh_msg *copy = bh_msg_new();
     if (!copy)
         return NULL;
+    size_t bytes = 0;
+    for (size_t i = 0; i < m->count; i++)
+        bytes += m->fields[i].key_len + m->fields[i].value_len + 2;
+    if (arena_reserve(copy, bytes, bytes)) {
+        bh_msg_free(copy);
+        return NULL;
+    }
     for (size_t i = 0; i < m->count; i++) {
         const bh_field *f = &m->fields[i];
-        char *key = memdup0(f->key, f->key_len);
-        char *value = memdup0(f->value, f->value_len);
-        bh_err err = key && value
-                         ? append_owned(copy, key, f->key_len, value, f->value_len, f->type)
-                         : BH_ENOMEM;
-        if (err) {
-            if (err == BH_ENOMEM && (!key || !value)) {
-                free(key);
-                free(value);
-            }
+        if (append(copy, f->key, f->key_len, f->value, f->value_len, f->type)) {
             bh_msg_free(copy);
             return NULL;
         }
@@ -270,16 +296,10 @@ static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key,
                                *j->p == '{' ? "object" : "array");
         if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
             return err;
-        size_t key_len = key->len, value_len = text->len;
-        char *key_owned = bh_buf_detach(key, NULL);
-        char *value_owned = bh_buf_detach(text, NULL);
-        if (!key_owned || !value_owned) {
-            free(key_owned);
-            free(value_owned);
-            return BH_ENOMEM;
-        }
-        if ((err = append_owned(m, key_owned, key_len, value_owned, value_len, type)))
+        if ((err = append(m, key->data, key->len, text->data ? text->data : "", text->len, type)))
             return err;
+        bh_buf_reset(key);
+        bh_buf_reset(text);
         bh__json_skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -305,8 +325,13 @@ bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned fla
     if (err)
         return err;
     bh_msg *m = bh_msg_new();
-    if (!m)
+    /* Unescaped keys and values are never longer than the text they come
+     * from, so one block of the input's size (plus NULs) nearly always
+     * holds them all. */
+    if (!m || arena_reserve(m, 0, len + 2 * 64)) {
+        bh_msg_free(m);
         return BH_ENOMEM;
+    }
     bh_buf key, text;
     bh_buf_init(&key, len);
     bh_buf_init(&text, len);
