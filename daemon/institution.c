@@ -9,6 +9,7 @@
 #include "docgen.h"
 #include "filetype.h"
 #include "institution.h"
+#include "web.h"
 #include "banned.h"
 
 #define OK_MESSAGE "成功"
@@ -63,7 +64,7 @@ bh_err bh_premium(const bh_config *config, int64_t amount_fen, int64_t *premium_
  * thread. */
 typedef struct apply_prep {
     int64_t amount_fen, premium_fen;
-    char token[33];
+    char token[BH_PAY_TOKEN_LEN + 1];
     bh_buf json;
 } apply_prep;
 
@@ -183,16 +184,13 @@ static bh_err answer_payurl(request *r, const char *token)
 static bh_err apply_prepare(const request *r, apply_prep *p)
 {
     const char *amount = bh_msg_text(r->business, "bzjamount");
-    uint8_t random[16];
     bh_err err = bh_money_parse(amount, strlen(amount), &p->amount_fen, NULL, NULL);
     if (!err)
         err = bh_premium(r->inst->config, p->amount_fen, &p->premium_fen);
     if (!err)
-        err = bh_random_bytes(random, sizeof random);
-    if (!err) {
-        bh_hex_encode_to(random, sizeof random, 0, p->token);
+        err = bh_web_new_token(p->token);
+    if (!err)
         err = bh_msg_to_json(r->business, 0, &p->json);
-    }
     return err;
 }
 

@@ -6,9 +6,11 @@
  * form's own input when re-showing what the bidder just typed; stored, it is
  * shown masked. Nothing here writes logs; the access-log note carries the
  * applyno and what happened, never form values. */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "web.h"
 #include "baohan/body.h"
@@ -17,7 +19,6 @@
 #include "multipart.h"
 #include "banned.h"
 
-#define TOKEN_LEN 32
 #define ERR_TEXT 160
 
 static const char HTML_TYPE[] = "text/html; charset=utf-8";
@@ -1055,9 +1056,25 @@ static int valid_token(const char *t)
 {
     size_t i = 0;
     for (; t[i]; i++)
-        if (i >= TOKEN_LEN || !((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+        if (i >= BH_PAY_TOKEN_LEN ||
+            !((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
             return 0;
-    return i == TOKEN_LEN;
+    return i == BH_PAY_TOKEN_LEN || i == BH_PAY_TOKEN_LEN_RANDOM_ONLY;
+}
+
+bh_err bh_web_new_token(char out[BH_PAY_TOKEN_LEN + 1])
+{
+    uint8_t random[16];
+    bh_err err = bh_random_bytes(random, sizeof random);
+    if (err)
+        return err;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    /* 12 hex digits hold milliseconds until the year 10889. */
+    snprintf(out, BH_PAY_TOKEN_LEN - 32 + 1, "%012" PRIx64, ms & UINT64_C(0xFFFFFFFFFFFF));
+    bh_hex_encode_to(random, sizeof random, 0, out + BH_PAY_TOKEN_LEN - 32);
+    return BH_OK;
 }
 
 /* 303 See Other to the page itself: a reload then repeats the GET, not the

@@ -34,6 +34,19 @@
 /* The path prefix the page lives under. */
 #define BH_WEB_PREFIX "/pay/"
 
+/* A pay token: 12 hex digits of its creation time in milliseconds, then 128
+ * random bits as 32 hex digits. The random part makes the page's URL
+ * unguessable; the time part makes each new token sort after the ones before
+ * it, so the store's unique index on tokens grows at its end instead of at a
+ * random leaf that must be read, rewritten and synced (on SQLite that halves
+ * the CPU of a durable baohanapply insert once the table is large). Tokens of
+ * 32 hex digits (random only, made before this scheme) stay valid. */
+#define BH_PAY_TOKEN_LEN 44
+#define BH_PAY_TOKEN_LEN_RANDOM_ONLY 32
+
+/* Makes a new pay token into `out`. BH_EIO when the system has no randomness. */
+bh_err bh_web_new_token(char out[BH_PAY_TOKEN_LEN + 1]) BH_MUST_CHECK;
+
 typedef struct bh_web {
     bh_store *store;
     const bh_config *config;

@@ -4,6 +4,7 @@
  * getbaohaninfo with its files, withdrawal, rejection, give-up, claims — and
  * the refusals of PROTOCOL.md §8, each leaving the store unchanged. */
 #include "e2e.h"
+#include "web.h"
 
 #define BIDDER "福建省漳州市恒泰建设工程有限公司"
 #define ID_CARD E2E_ID_CARD
@@ -157,7 +158,8 @@ static void test_apply_is_idempotent(void)
     snprintf(payurl, sizeof payurl, "%s", apply(NULL, applyno));
     CHECK(strncmp(payurl, daemon_.url, strlen(daemon_.url)) == 0);
     CHECK(strstr(payurl, "/pay/") != NULL);
-    CHECK_EQ(strlen(strstr(payurl, "/pay/") + 5), 32); /* 128 random bits */
+    /* 12 hex digits of time, then 128 random bits */
+    CHECK_EQ(strlen(strstr(payurl, "/pay/") + 5), BH_PAY_TOKEN_LEN);
     CHECK_STR(apply(applyno, again), payurl);          /* a retry: the same Payurl */
 
     bh_msg *m = application(again);
@@ -171,7 +173,7 @@ static void test_apply_is_idempotent(void)
     bh_msg_free(m);
 }
 
-static char seen_token[40];
+static char seen_token[BH_PAY_TOKEN_LEN + 1];
 
 static void test_page_shows_the_application(void)
 {
@@ -498,7 +500,7 @@ int main(void)
     char *log = check_read_file(log_path, NULL);
     CHECK(strstr(log, "POST /baohanapply 200") != NULL);
     CHECK(strstr(log, "/pay/") != NULL);
-    CHECK(strlen(seen_token) == 32 && strstr(log, seen_token) == NULL);
+    CHECK(strlen(seen_token) == BH_PAY_TOKEN_LEN && strstr(log, seen_token) == NULL);
     CHECK(strstr(log, E2E_APPSECRET) == NULL);
     CHECK(strstr(log, E2E_TOKEN) == NULL);
     CHECK(strstr(log, ID_CARD) == NULL);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -652,6 +653,8 @@ static void test_tokens(void)
         "/pay/0123456789abcdef0123456789abcde",
         "/pay/0123456789abcdef0123456789abcdef0",
         "/pay/0123456789abcdef0123456789abcdeg",
+        "/pay/0123456789ab0123456789abcdef0123456789abcdef0", /* 45 */
+        "/pay/0123456789a0123456789abcdef0123456789abcdef",   /* 43 */
         "/pay/" TOKEN "/",
         "/pay/../admin",
         "/pay/" TOKEN "%00",
@@ -683,6 +686,39 @@ static void test_tokens(void)
         CHECK_STR(r.resp.extra_headers, "");
         release(&r);
     }
+}
+
+/* New tokens: 44 lower-case hex digits, time first, so that tokens made one
+ * after another sort in that order (the store's index grows at its end), and
+ * the random part differs. */
+static void test_new_tokens(void)
+{
+    char a[BH_PAY_TOKEN_LEN + 1], b[BH_PAY_TOKEN_LEN + 1];
+    CHECK_EQ(bh_web_new_token(a), BH_OK);
+    struct timespec pause = {0, 2 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+    CHECK_EQ(bh_web_new_token(b), BH_OK);
+    CHECK_EQ(strlen(a), BH_PAY_TOKEN_LEN);
+    CHECK_EQ(strspn(a, "0123456789abcdef"), BH_PAY_TOKEN_LEN);
+    CHECK(strcmp(a, b) < 0);
+    CHECK(strcmp(a + 12, b + 12) != 0);
+    /* The time part is now, in milliseconds. */
+    char ms[13];
+    snprintf(ms, sizeof ms, "%.12s", a);
+    long long t = strtoll(ms, NULL, 16);
+    CHECK(t / 1000 >= bh_time_now() - 5 && t / 1000 <= bh_time_now());
+
+    /* The page takes a new token as well-formed: without a store, a lookup
+     * fails with 500, where a malformed token is a 404 before any lookup. */
+    char path[64];
+    snprintf(path, sizeof path, "/pay/%s", a);
+    bh_web saved = web;
+    web.store = NULL;
+    result r;
+    call("GET", path, NULL, NULL, 0, &r);
+    CHECK_EQ(r.resp.status, 500);
+    release(&r);
+    web = saved;
 }
 
 static void test_escaping(void)
@@ -766,6 +802,7 @@ int main(void)
     RUN(test_resubmit);
     RUN(test_paid_shows_status_only);
     RUN(test_tokens);
+    RUN(test_new_tokens);
     RUN(test_escaping);
 
     free(request_json);
