@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -43,6 +44,14 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
+           (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
 static bh_err unit_fn(bh_tx *tx, void *ctx)
@@ -168,7 +177,7 @@ int main(int argc, char **argv)
         return 1;
     uint64_t units0, commits0;
     bh_store_stats(s, &units0, &commits0, NULL);
-    double t0 = now_s();
+    double t0 = now_s(), cpu0 = cpu_s();
     for (int i = 0; i < threads; i++) {
         w[i].s = s;
         w[i].id = i;
@@ -189,7 +198,7 @@ int main(int argc, char **argv)
         failed += w[i].failed;
         nlat += w[i].nlat;
     }
-    double elapsed = now_s() - t0;
+    double elapsed = now_s() - t0, cpu = cpu_s() - cpu0;
     uint64_t units1, commits1;
     bh_store_stats(s, &units1, &commits1, NULL);
     uint32_t *all = malloc((nlat ? nlat : 1) * sizeof(uint32_t));
@@ -208,6 +217,10 @@ int main(int argc, char **argv)
     printf("units      %llu ok, %llu failed\n", (unsigned long long)done,
            (unsigned long long)failed);
     printf("throughput %.0f units/s\n", (double)done / elapsed);
+    /* CPU of the whole process (callers, writer, checkpointer) per unit: the
+     * store's share of a request's CPU, and steadier than units/s. */
+    printf("cpu        %.2f cores, %.1f us a unit\n", cpu / elapsed,
+           done ? cpu * 1e6 / (double)done : 0.0);
     printf("commits    %llu (%.0f/s), mean batch %.1f units\n", (unsigned long long)commits,
            (double)commits / elapsed, commits ? (double)(units1 - units0) / (double)commits : 0.0);
     if (all && nlat)
