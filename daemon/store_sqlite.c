@@ -2409,7 +2409,7 @@ bh_err bh_tx_papp_update(bh_tx *tx, const bh_papp *a, bh_papp_state expected, in
     err = pstmt_run(tx, st, "update platform application");
     if (err || sqlite3_changes(db) == 1)
         return err;
-    bh_papp cur;
+    bh_papp cur = {0};
     err = bh_tx_papp_by_id(tx, a->id, &cur);
     bh_papp_release(&cur);
     return err == BH_OK ? BH_EINVAL : err; /* exists but in another state */
