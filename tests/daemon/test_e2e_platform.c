@@ -7,6 +7,8 @@
  * file checks (all good, then one file tampered with by a proxy between the
  * two), the platform stopped while notices queue at the institution, and
  * the platform's refusals of notices that do not fit what it sent. */
+#include <sqlite3.h>
+
 #include "e2e.h"
 
 #define OTHER_APPKEY "FI002" /* a second institution the platform knows, the institution does not */
@@ -258,6 +260,22 @@ static int pcount(int64_t pid, const char *needle)
     return n;
 }
 
+/* A count from the platform's own store, read beside the running daemon. */
+static long long pstore_count(const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data/baohan.db", plat.dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 /* ---- the paths --------------------------------------------------------------------- */
 
 static void test_issue_info_claim(void)
@@ -277,6 +295,17 @@ static void test_issue_info_claim(void)
     CHECK(strstr(view, "\"payeraccount\":\"" E2E_ACCOUNT "\""));
     CHECK(!strstr(view, E2E_ID_CARD)); /* shown masked */
     free(view);
+    /* Every call and its answer is audited, the ID number masked, the
+     * guarantee's Base64 left out. */
+    CHECK(pstore_count("SELECT count(*) FROM audit WHERE direction = 'out'"
+                       " AND iface = 'getbaohaninfo' AND detail LIKE '%\"code\":1%'"
+                       " AND detail LIKE '%350602********1230%'"
+                       " AND detail LIKE '%\"baohanfile\":\"(left out)\"%'") >= 1);
+    CHECK_EQ(pstore_count("SELECT count(*) FROM audit WHERE detail LIKE '%" E2E_ID_CARD "%'"), 0);
+    CHECK(pstore_count("SELECT count(*) FROM audit WHERE direction = 'out' AND iface = "
+                       "'baohanapply' AND code = 1") >= 1);
+    CHECK(pstore_count("SELECT count(*) FROM audit WHERE direction = 'in' AND iface = "
+                       "'baohannotice' AND code = 1") >= 1);
 
     /* A claim, then the institution pays it. */
     CHECK_EQ(pact(pid, "claims",
