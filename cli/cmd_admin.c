@@ -14,6 +14,7 @@ typedef struct admin_opts {
     const char *url, *token, *state, *bidder, *from, *to, *limit, *offset;
     const char *payer_name, *payer_account, *amount, *paytype, *proof, *reason, *account,
         *reference;
+    const char *institution, *file; /* the platform role's commands */
     int json;
 } admin_opts;
 
@@ -243,6 +244,151 @@ static int outbox(const cli_cmd *cmd, const admin_opts *o, const char *sub, cons
     return rc;
 }
 
+/* ---- the platform role ---------------------------------------------------------- */
+
+/* Prints the application and, on stderr, what the institution answered;
+ * exit status 1 unless it answered code 1. */
+static int print_sent(const cli_cmd *cmd, const bh_msg *answer)
+{
+    int rc = print_answer(cmd, answer, "application");
+    const char *code = bh_msg_text(answer, "code"), *msg = bh_msg_text(answer, "msg");
+    if (rc == CLI_EXIT_OK && (!code || strcmp(code, "1") != 0)) {
+        cli_error(cmd, "the institution answered code %s: %s", code ? code : "?", msg ? msg : "");
+        rc = CLI_EXIT_REFUSED;
+    }
+    return rc;
+}
+
+/* One platform call; `json` (may be NULL) is the body. */
+static int platform_call(const cli_cmd *cmd, const admin_opts *o, const char *method,
+                         const char *path, const bh_msg *body, int sent)
+{
+    bh_msg *answer = NULL;
+    int rc = call(cmd, o, method, path, body, &answer);
+    if (rc == CLI_EXIT_OK)
+        rc = sent ? print_sent(cmd, answer) : print_answer(cmd, answer, "application");
+    bh_msg_free(answer);
+    return rc;
+}
+
+static bh_err print_platform_row(const char *element, size_t len, void *ctx)
+{
+    (void)ctx;
+    bh_msg *a = NULL;
+    bh_err err = bh_msg_parse(element, len, len, BH_PARSE_ALLOW_NESTED, &a, NULL);
+    if (err)
+        return err;
+    const char *baohanno = bh_msg_text(a, "baohanno");
+    printf("%-6s %-12s %-15s %-22s %-20s %s\n", bh_msg_text(a, "id"),
+           bh_msg_text(a, "institution"), bh_msg_text(a, "state"), bh_msg_text(a, "applyno"),
+           baohanno ? baohanno : "-", bh_msg_text(a, "updated_at"));
+    bh_msg_free(a);
+    return BH_OK;
+}
+
+static int platform_list(const cli_cmd *cmd, const admin_opts *o)
+{
+    bh_buf path;
+    bh_buf_init(&path, 4096);
+    bh_err err = bh_buf_addstr(&path, "/admin/platform/applications?");
+    const char *keys[] = {"state", "institution", "limit", "offset"};
+    const char *values[] = {o->state, o->institution, o->limit, o->offset};
+    for (size_t i = 0; !err && i < 4; i++)
+        if (values[i])
+            err = bh_buf_addf(&path, "%s=%s&", keys[i], values[i]);
+    if (!err && strcspn(path.data, " #%+") != path.len) {
+        bh_buf_release(&path);
+        return cli_usage_error(cmd, "--state, --institution, --limit and --offset are plain "
+                                    "names and numbers");
+    }
+    bh_msg *answer = NULL;
+    int rc = err ? cli_internal(cmd, err) : call(cmd, o, "GET", path.data, NULL, &answer);
+    if (rc == CLI_EXIT_OK && o->json) {
+        rc = print_answer(cmd, answer, "");
+    } else if (rc == CLI_EXIT_OK) {
+        const bh_field *apps = bh_msg_get(answer, "applications");
+        printf("%-6s %-12s %-15s %-22s %-20s %s\n", "ID", "INSTITUTION", "STATE", "APPLYNO",
+               "BAOHANNO", "UPDATED");
+        if (apps && bh_json_array_each(apps->value, apps->value_len, print_platform_row, NULL,
+                                       NULL, "applications") != BH_OK)
+            rc = cli_internal(cmd, BH_EJSON);
+    }
+    bh_msg_free(answer);
+    bh_buf_release(&path);
+    return rc;
+}
+
+/* apply: {"institution":NAME,"fields":<the file's object>}. */
+static int platform_apply(const cli_cmd *cmd, const admin_opts *o)
+{
+    if (!o->institution || !o->file)
+        return cli_usage_error(cmd, "platform apply needs --institution NAME and --file "
+                                    "FIELDS.json");
+    bh_msg *fields = NULL, *body = NULL;
+    bh_buf json;
+    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
+    int rc = cli_read_request(cmd, o->file, &fields);
+    bh_err err = BH_OK;
+    if (rc == CLI_EXIT_OK) {
+        body = bh_msg_new();
+        err = body ? bh_msg_set_str(body, "institution", o->institution) : BH_ENOMEM;
+        if (!err)
+            err = bh_msg_to_json(fields, 0, &json);
+        if (!err)
+            err = bh_msg_set(body, "fields", json.data, json.len, BH_JOBJECT);
+        rc = err ? cli_internal(cmd, err)
+                 : platform_call(cmd, o, "POST", "/admin/platform/apply", body, 1);
+    }
+    bh_msg_free(fields);
+    bh_msg_free(body);
+    bh_buf_release(&json);
+    return rc;
+}
+
+static int platform(const cli_cmd *cmd, const admin_opts *o, const char *const *pos, size_t npos)
+{
+    const char *sub = npos > 1 ? pos[1] : "", *id = npos > 2 ? pos[2] : NULL;
+    if (strcmp(sub, "apply") == 0)
+        return platform_apply(cmd, o);
+    if (strcmp(sub, "list") == 0)
+        return platform_list(cmd, o);
+    static const char *const verbs[][2] = {
+        {"show", ""},          {"getbaohaninfo", "getbaohaninfo"}, {"giveup", "giveup"},
+        {"quitapply", "quitapply"}, {"claims", "claims"},
+    };
+    size_t v = 0;
+    while (v < sizeof verbs / sizeof *verbs && strcmp(sub, verbs[v][0]) != 0)
+        v++;
+    if (v == sizeof verbs / sizeof *verbs)
+        return cli_usage_error(cmd, "platform takes apply, list, show, getbaohaninfo, giveup, "
+                                    "quitapply or claims");
+    if (!id || !*id || strspn(id, "0123456789") != strlen(id))
+        return cli_usage_error(cmd, "platform %s needs an application ID (a number)", sub);
+    char path[128];
+    snprintf(path, sizeof path, "/admin/platform/applications/%s%s%s", id, *verbs[v][1] ? "/" : "",
+             verbs[v][1]);
+    if (!*verbs[v][1])
+        return platform_call(cmd, o, "GET", path, NULL, 0);
+    bh_msg *body = NULL;
+    int rc = CLI_EXIT_OK;
+    if (strcmp(sub, "quitapply") == 0) {
+        if (!o->reason)
+            return cli_usage_error(cmd, "platform quitapply needs --reason R");
+        body = bh_msg_new();
+        if (!body || bh_msg_set_str(body, "reason", o->reason))
+            rc = cli_internal(cmd, BH_ENOMEM);
+    } else if (strcmp(sub, "claims") == 0) {
+        if (!o->file)
+            return cli_usage_error(cmd, "platform claims needs --file CLAIM.json (applyusername, "
+                                        "applyuserphone, …)");
+        rc = cli_read_request(cmd, o->file, &body);
+    }
+    if (rc == CLI_EXIT_OK)
+        rc = platform_call(cmd, o, "POST", path, body, 1);
+    bh_msg_free(body);
+    return rc;
+}
+
 static int run_admin(int argc, char **argv)
 {
     const cli_cmd *cmd = &cli_cmd_admin;
@@ -266,6 +412,8 @@ static int run_admin(int argc, char **argv)
         {"reason", &o.reason, NULL},
         {"account", &o.account, NULL},
         {"reference", &o.reference, NULL},
+        {"institution", &o.institution, NULL},
+        {"file", &o.file, NULL},
         {"json", NULL, &o.json},
         {NULL, NULL, NULL},
     };
@@ -280,6 +428,8 @@ static int run_admin(int argc, char **argv)
     const char *sub = pos[0], *id = npos > 1 ? pos[1] : NULL;
     if (strcmp(sub, "list") == 0)
         return list(cmd, &o);
+    if (strcmp(sub, "platform") == 0)
+        return platform(cmd, &o, pos, npos);
     if (strcmp(sub, "outbox") == 0)
         return outbox(cmd, &o, npos > 1 ? pos[1] : NULL, npos > 2 ? pos[2] : NULL);
     if (!id || strspn(id, "0123456789") != strlen(id))
@@ -322,7 +472,13 @@ const cli_cmd cli_cmd_admin = {
     "       baohan admin withdrawal ID approve|refuse [--reason R]\n"
     "       baohan admin claim-paid ID --amount YUAN --account A [--reference R]\n"
     "       baohan admin outbox [--state pending|delivered|flagged]\n"
-    "       baohan admin outbox retry ID\n",
+    "       baohan admin outbox retry ID\n"
+    "       baohan admin platform apply --institution NAME --file FIELDS.json\n"
+    "       baohan admin platform list [--state S] [--institution NAME] [--limit N]\n"
+    "                                  [--offset N] [--json]\n"
+    "       baohan admin platform show|getbaohaninfo|giveup ID\n"
+    "       baohan admin platform quitapply ID --reason R\n"
+    "       baohan admin platform claims ID --file CLAIM.json\n",
     "Talks to baohand's admin API (docs/institution.md). Every command takes\n"
     "  --url URL      the admin listener (default: $BAOHAN_ADMIN_URL, else\n"
     "                 " DEFAULT_ADMIN_URL ")\n"
@@ -336,6 +492,16 @@ const cli_cmd cli_cmd_admin = {
     "is the bidder's declared basic account and the amount is the premium. approve\n"
     "issues the guarantee and notifies the platform; reject notifies a refusal.\n"
     "A refused action prints each problem as \"field: message\" and exits 1.\n"
+    "\n"
+    "The platform commands talk to a baohand with role = platform\n"
+    "(docs/platform.md): apply sends baohanapply with the plaintext business\n"
+    "fields in FIELDS.json to the [institution NAME] of its configuration;\n"
+    "getbaohaninfo fetches the guarantee's data and checks every file; giveup,\n"
+    "quitapply and claims send giveupnotice, quitapply and claimsnotice (CLAIM.json:\n"
+    "applyusername, applyuserphone and the optional claim fields). Each prints the\n"
+    "application as the platform sees it and exits 1 unless the institution\n"
+    "answered code 1. Platform states: sending, sent, refused, issued, rejected,\n"
+    "given_up, quit_requested, quit, claimed.\n"
     "\n"
     "Example:\n"
     "  export BAOHAN_ADMIN_TOKEN=...\n"

@@ -6,13 +6,10 @@
 #include "admin.h"
 #include "banned.h"
 
-/* Writes {"ok":false,"errors":[…]} from the problems in `d`. */
-static void reply_problems(bh_http_response *resp, int status, const bh_diag *d)
+/* Appends the problems in `d` as [{"field":…,"message":…},…]. */
+static bh_err problems_array(bh_buf *b, const bh_diag *d)
 {
-    bh_buf *b = &resp->body;
-    bh_buf_reset(b);
-    resp->status = status;
-    bh_err err = bh_buf_addstr(b, "{\"ok\":false,\"errors\":[");
+    bh_err err = bh_buf_addch(b, '[');
     for (size_t i = 0; !err && i < d->count; i++) {
         err = bh_buf_addstr(b, i ? ",{\"field\":" : "{\"field\":");
         if (!err)
@@ -24,8 +21,20 @@ static void reply_problems(bh_http_response *resp, int status, const bh_diag *d)
         if (!err)
             err = bh_buf_addch(b, '}');
     }
+    return err ? err : bh_buf_addch(b, ']');
+}
+
+/* Writes {"ok":false,"errors":[…]} from the problems in `d`. */
+static void reply_problems(bh_http_response *resp, int status, const bh_diag *d)
+{
+    bh_buf *b = &resp->body;
+    bh_buf_reset(b);
+    resp->status = status;
+    bh_err err = bh_buf_addstr(b, "{\"ok\":false,\"errors\":");
     if (!err)
-        err = bh_buf_addstr(b, "]}");
+        err = problems_array(b, d);
+    if (!err)
+        err = bh_buf_addch(b, '}');
     if (err)
         bh_http_reply(resp, 500, 0, "internal error");
 }
@@ -60,10 +69,10 @@ static int status_of(const bh_diag *d)
     return 400;
 }
 
-static int authorised(const bh_institution *inst, const bh_http_request *req)
+static int authorised(const bh_config *config, const bh_http_request *req)
 {
     const char *auth = bh_http_header(req, "Authorization");
-    const char *token = inst->config->admin_token;
+    const char *token = config->admin_token;
     if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !token)
         return 0;
     auth += 7;
@@ -498,21 +507,30 @@ static int route(const char *path, const char *prefix, int64_t *id, const char *
     return 1;
 }
 
+/* What both roles answer first: /healthz, then the bearer token. Returns 1
+ * when the request is answered here. */
+static int gate(const bh_config *config, const bh_http_request *req, bh_http_response *resp)
+{
+    if (strcmp(req->method, "GET") == 0 && strcmp(req->path, "/healthz") == 0) {
+        reply_ok(resp, "\"status\":\"ok\"");
+        return 1;
+    }
+    if (!authorised(config, req)) {
+        reply_error(resp, 401, "Authorization", "a valid bearer token is required");
+        snprintf(resp->extra_headers, sizeof resp->extra_headers, "WWW-Authenticate: Bearer\r\n");
+        return 1;
+    }
+    snprintf(resp->note, sizeof resp->note, "admin");
+    return 0;
+}
+
 void bh_admin_handle(bh_institution *inst, const bh_http_request *req, bh_http_response *resp)
 {
     int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
     int64_t id;
     const char *verb;
-    if (get && strcmp(req->path, "/healthz") == 0) {
-        reply_ok(resp, "\"status\":\"ok\"");
+    if (gate(inst->config, req, resp))
         return;
-    }
-    if (!authorised(inst, req)) {
-        reply_error(resp, 401, "Authorization", "a valid bearer token is required");
-        snprintf(resp->extra_headers, sizeof resp->extra_headers, "WWW-Authenticate: Bearer\r\n");
-        return;
-    }
-    snprintf(resp->note, sizeof resp->note, "admin");
     if (get && strcmp(req->path, "/admin/applications") == 0)
         list_applications(inst, req, resp);
     else if (route(req->path, "/admin/applications/", &id, &verb) && get && !*verb)
@@ -525,4 +543,363 @@ void bh_admin_handle(bh_institution *inst, const bh_http_request *req, bh_http_r
         retry_notice(inst, id, resp);
     else
         reply_error(resp, 404, "path", "no such endpoint");
+}
+
+/* ---- the platform role ---------------------------------------------------------------- */
+
+/* {"ok":false,"error":"field: message","problems":[…],"errors":[…]}: the
+ * platform contract's shape, with "errors" as the institution's API has it
+ * (so one client reads both). */
+static void reply_plat_problems(bh_http_response *resp, int status, const bh_diag *d)
+{
+    bh_buf *b = &resp->body;
+    bh_buf first;
+    bh_buf_init(&first, 2048);
+    bh_buf_reset(b);
+    resp->status = status;
+    bh_err err = d->count ? bh_buf_addf(&first, "%s%s%s", d->items[0].field,
+                                        *d->items[0].field ? ": " : "", d->items[0].message)
+                          : bh_buf_addstr(&first, "refused");
+    if (!err)
+        err = bh_buf_addstr(b, "{\"ok\":false,\"error\":");
+    if (!err)
+        err = bh_json_quote(first.data, first.len, b);
+    if (!err)
+        err = bh_buf_addstr(b, ",\"problems\":");
+    if (!err)
+        err = problems_array(b, d);
+    if (!err)
+        err = bh_buf_addstr(b, ",\"errors\":");
+    if (!err)
+        err = problems_array(b, d);
+    if (!err)
+        err = bh_buf_addch(b, '}');
+    if (err)
+        bh_http_reply(resp, 500, 0, "internal error");
+    bh_buf_release(&first);
+}
+
+static void reply_plat_error(bh_http_response *resp, int status, const char *field,
+                             const char *message)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_diag_add(&d, BH_EINVAL, field, "%s", message);
+    reply_plat_problems(resp, status, &d);
+    bh_diag_release(&d);
+}
+
+/* The status of a refused platform action. */
+static int plat_status_of(const bh_diag *d)
+{
+    bh_err err = bh_diag_first_code(d);
+    if (err == BH_EDUPKEY)
+        return 409;
+    if (err == BH_EIO || (d->count && strcmp(d->items[0].field, "code") == 0))
+        return 502; /* the institution did not answer, or not in the protocol's shape */
+    return status_of(d);
+}
+
+static bh_err add_bool(bh_msg *m, const char *key, int v)
+{
+    return bh_msg_set(m, key, v ? "true" : "false", v ? 4 : 5, v ? BH_JTRUE : BH_JFALSE);
+}
+
+typedef struct plat_view {
+    int64_t id;
+    bh_papp app;
+    bh_pnotice *notices;
+    size_t nnotices;
+    bh_filecheck *checks;
+    size_t nchecks;
+} plat_view;
+
+static bh_err read_plat_view(bh_tx *tx, void *arg)
+{
+    plat_view *v = arg;
+    bh_err err = bh_tx_papp_by_id(tx, v->id, &v->app);
+    if (!err)
+        err = bh_tx_pnotice_list(tx, v->id, &v->notices, &v->nnotices);
+    if (!err)
+        err = bh_tx_filecheck_list(tx, v->id, &v->checks, &v->nchecks);
+    return err;
+}
+
+static void plat_view_release(plat_view *v)
+{
+    bh_papp_release(&v->app);
+    bh_pnotice_list_free(v->notices, v->nnotices);
+    bh_filecheck_list_free(v->checks, v->nchecks);
+}
+
+/* Appends a JSON array of `n` objects written by `one`. */
+static bh_err json_array(bh_buf *out, size_t n, bh_err (*one)(const void *, size_t, bh_buf *),
+                         const void *items)
+{
+    bh_err err = bh_buf_addch(out, '[');
+    for (size_t i = 0; !err && i < n; i++) {
+        if (i)
+            err = bh_buf_addch(out, ',');
+        if (!err)
+            err = one(items, i, out);
+    }
+    return err ? err : bh_buf_addch(out, ']');
+}
+
+static bh_err notice_item(const void *items, size_t i, bh_buf *out)
+{
+    const bh_pnotice *n = &((const bh_pnotice *)items)[i];
+    bh_msg *m = bh_msg_new();
+    bh_err err = m ? add_int(m, "id", n->id) : BH_ENOMEM;
+    if (!err)
+        err = add_text(m, "iface", n->iface);
+    if (!err)
+        err = add_time(m, "received_at", n->received_at);
+    if (!err)
+        err = add_object(m, "fields", n->plain_json);
+    if (!err)
+        err = bh_msg_to_json(m, 0, out);
+    bh_msg_free(m);
+    return err;
+}
+
+static bh_err check_item(const void *items, size_t i, bh_buf *out)
+{
+    const bh_filecheck *f = &((const bh_filecheck *)items)[i];
+    bh_msg *m = bh_msg_new();
+    bh_err err = m ? add_text(m, "field", f->field) : BH_ENOMEM;
+    if (!err)
+        err = add_text(m, "url", f->url);
+    if (!err)
+        err = add_text(m, "md5_expected", f->md5_expected);
+    if (!err)
+        err = add_text(m, "md5_actual", f->md5_actual);
+    if (!err)
+        err = add_bool(m, "ok", f->ok);
+    if (!err)
+        err = add_text(m, "detail", f->detail);
+    if (!err)
+        err = bh_msg_to_json(m, 0, out);
+    bh_msg_free(m);
+    return err;
+}
+
+/* An application as the platform sees it; `v` NULL-lists for the short form. */
+static bh_err papp_json(const bh_papp *a, const plat_view *v, bh_buf *out)
+{
+    bh_msg *m = bh_msg_new();
+    bh_buf part;
+    bh_buf_init(&part, (size_t)8 * 1024 * 1024);
+    bh_err err = m ? add_int(m, "id", a->id) : BH_ENOMEM;
+    if (!err)
+        err = add_text(m, "institution", a->institution);
+    if (!err)
+        err = add_text(m, "appkey", a->appkey);
+    if (!err)
+        err = add_text(m, "applyno", a->applyno);
+    if (!err)
+        err = add_text(m, "state", bh_papp_state_name(a->state));
+    if (!err)
+        err = add_text(m, "payurl", a->payurl);
+    if (!err)
+        err = add_text(m, "baohanno", a->baohanno);
+    if (!err && a->last_code >= 0)
+        err = add_int(m, "last_code", a->last_code);
+    else if (!err)
+        err = bh_msg_set(m, "last_code", NULL, 0, BH_JNULL);
+    if (!err)
+        err = add_text(m, "last_message", a->last_message);
+    if (!err)
+        err = add_time(m, "created_at", a->created_at);
+    if (!err)
+        err = add_time(m, "updated_at", a->updated_at);
+    if (!err && v)
+        err = add_object(m, "request", a->request_json);
+    if (!err && v)
+        err = json_array(&part, v->nnotices, notice_item, v->notices);
+    if (!err && v)
+        err = bh_msg_set(m, "notices", part.data, part.len, BH_JARRAY);
+    if (!err && v)
+        err = add_object(m, "info", a->info_json);
+    if (!err && v)
+        err = add_time(m, "info_at", a->info_at);
+    bh_buf_reset(&part);
+    if (!err && v)
+        err = json_array(&part, v->nchecks, check_item, v->checks);
+    if (!err && v)
+        err = bh_msg_set(m, "file_checks", part.data, part.len, BH_JARRAY);
+    if (!err)
+        err = bh_msg_to_json(m, 0, out);
+    bh_buf_release(&part);
+    bh_msg_free(m);
+    return err;
+}
+
+/* {"ok":true,"application":{…}} plus the institution's code and message
+ * when `ans` is given. */
+static void plat_show(bh_platform *p, int64_t id, const bh_plat_answer *ans,
+                      bh_http_response *resp)
+{
+    plat_view v = {id, {0}, NULL, 0, NULL, 0};
+    bh_err err = bh_store_read(p->store, read_plat_view, &v);
+    bh_buf out;
+    bh_buf_init(&out, (size_t)16 * 1024 * 1024);
+    if (err == BH_ENOTFOUND) {
+        reply_plat_error(resp, 404, "id", "no such application");
+    } else if (err || bh_buf_addstr(&out, "\"application\":") || papp_json(&v.app, &v, &out)) {
+        reply_plat_error(resp, 500, "", "the store cannot be read");
+    } else {
+        err = ans ? bh_buf_addf(&out, ",\"code\":%d,\"msg\":", ans->code) : BH_OK;
+        if (!err && ans)
+            err = bh_json_quote(ans->message, strlen(ans->message), &out);
+        if (err)
+            reply_plat_error(resp, 500, "", "the answer is too large");
+        else
+            reply_ok(resp, out.data);
+    }
+    plat_view_release(&v);
+    bh_buf_release(&out);
+}
+
+typedef struct plat_listing {
+    bh_papp_state state;
+    int by_state;
+    const char *appkey;
+    size_t limit, offset;
+    bh_papp *list;
+    size_t count;
+} plat_listing;
+
+static bh_err read_plat_list(bh_tx *tx, void *arg)
+{
+    plat_listing *l = arg;
+    return bh_tx_papp_list(tx, l->by_state ? &l->state : NULL, l->appkey, l->limit, l->offset,
+                           &l->list, &l->count);
+}
+
+static void plat_list(bh_platform *p, const bh_http_request *req, bh_http_response *resp)
+{
+    plat_listing l = {0};
+    bh_buf v, out;
+    bh_buf_init(&v, 1024);
+    bh_buf_init(&out, (size_t)64 * 1024 * 1024);
+    const char *bad = NULL;
+    if (query_value(req->query, "state", &v)) {
+        l.by_state = 1;
+        if (bh_papp_state_parse(v.data, &l.state))
+            bad = "state";
+    }
+    if (query_value(req->query, "institution", &v)) {
+        for (size_t i = 0; i < p->config->ncounterparts; i++)
+            if (strcmp(p->config->counterparts[i].name, v.data) == 0)
+                l.appkey = p->config->counterparts[i].appkey;
+        if (!l.appkey)
+            bad = "institution";
+    }
+    if (query_value(req->query, "limit", &v) && !parse_count(v.data, &l.limit))
+        bad = "limit";
+    if (query_value(req->query, "offset", &v) && !parse_count(v.data, &l.offset))
+        bad = "offset";
+    if (bad) {
+        reply_plat_error(resp, 400, bad,
+                         "state: sending, sent, refused, issued, rejected, given_up, "
+                         "quit_requested, quit or claimed; institution: a configured NAME; "
+                         "limit/offset: 0..10000");
+    } else if (bh_store_read(p->store, read_plat_list, &l)) {
+        reply_plat_error(resp, 500, "", "the store cannot be read");
+    } else {
+        bh_err err = bh_buf_addstr(&out, "\"applications\":[");
+        for (size_t i = 0; !err && i < l.count; i++) {
+            if (i)
+                err = bh_buf_addch(&out, ',');
+            if (!err)
+                err = papp_json(&l.list[i], NULL, &out);
+        }
+        if (!err)
+            err = bh_buf_addch(&out, ']');
+        if (err)
+            reply_plat_error(resp, 500, "", "the answer is too large");
+        else
+            reply_ok(resp, out.data);
+    }
+    bh_papp_list_free(l.list, l.count);
+    bh_buf_release(&v);
+    bh_buf_release(&out);
+}
+
+/* POST bodies: a JSON object (empty: {}), nested values allowed. */
+static bh_err plat_body(const bh_http_request *req, bh_msg **m, bh_diag *d)
+{
+    const char *body = req->body_len ? req->body : "{}";
+    size_t len = req->body_len ? req->body_len : 2;
+    return bh_msg_parse(body, len, len, BH_PARSE_ALLOW_NESTED, m, d);
+}
+
+static void plat_apply(bh_platform *p, const bh_http_request *req, bh_http_response *resp)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_msg *m = NULL, *fields = NULL;
+    bh_plat_answer ans;
+    int64_t id = 0;
+    bh_err err = plat_body(req, &m, &d);
+    const bh_field *f = err ? NULL : bh_msg_get(m, "fields");
+    if (!err && (!f || f->type != BH_JOBJECT))
+        err = bh_diag_add(&d, BH_EMISSING, "fields",
+                          "required: an object with the business fields of baohanapply");
+    if (!err)
+        err = bh_msg_parse(f->value, f->value_len, f->value_len, 0, &fields, &d);
+    if (!err)
+        err = bh_plat_apply(p, bh_msg_text(m, "institution"), fields, &id, &ans, &d);
+    if (err)
+        reply_plat_problems(resp, plat_status_of(&d), &d);
+    else
+        plat_show(p, id, &ans, resp);
+    bh_msg_free(fields);
+    bh_msg_free(m);
+    bh_diag_release(&d);
+}
+
+static void plat_act(bh_platform *p, int64_t id, const char *verb, const bh_http_request *req,
+                     bh_http_response *resp)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_msg *m = NULL;
+    bh_plat_answer ans;
+    bh_err err = plat_body(req, &m, &d);
+    if (!err) {
+        if (strcmp(verb, "getbaohaninfo") == 0)
+            err = bh_plat_getbaohaninfo(p, id, &ans, &d);
+        else if (strcmp(verb, "giveup") == 0)
+            err = bh_plat_giveup(p, id, &ans, &d);
+        else if (strcmp(verb, "quitapply") == 0)
+            err = bh_plat_quitapply(p, id, m, &ans, &d);
+        else if (strcmp(verb, "claims") == 0)
+            err = bh_plat_claims(p, id, m, &ans, &d);
+        else
+            err = bh_diag_add(&d, BH_ENOTFOUND, "path", "no such action: %s", verb);
+    }
+    if (err)
+        reply_plat_problems(resp, plat_status_of(&d), &d);
+    else
+        plat_show(p, id, &ans, resp);
+    bh_msg_free(m);
+    bh_diag_release(&d);
+}
+
+void bh_admin_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp)
+{
+    int get = strcmp(req->method, "GET") == 0, post = strcmp(req->method, "POST") == 0;
+    int64_t id;
+    const char *verb;
+    if (gate(p->config, req, resp))
+        return;
+    if (post && strcmp(req->path, "/admin/platform/apply") == 0)
+        plat_apply(p, req, resp);
+    else if (get && strcmp(req->path, "/admin/platform/applications") == 0)
+        plat_list(p, req, resp);
+    else if (route(req->path, "/admin/platform/applications/", &id, &verb) && get && !*verb)
+        plat_show(p, id, NULL, resp);
+    else if (route(req->path, "/admin/platform/applications/", &id, &verb) && post && *verb)
+        plat_act(p, id, verb, req, resp);
+    else
+        reply_plat_error(resp, 404, "path", "no such endpoint");
 }

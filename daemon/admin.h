@@ -20,7 +20,25 @@
 
 #include "http.h"
 #include "institution.h"
+#include "platform.h"
 
 void bh_admin_handle(bh_institution *inst, const bh_http_request *req, bh_http_response *resp);
+
+/* The platform role's admin API (same listener, token and answers):
+ *
+ *   POST /admin/platform/apply                      {institution, fields: {…}}
+ *   GET  /admin/platform/applications?state=&institution=&limit=&offset=
+ *   GET  /admin/platform/applications/ID
+ *   POST /admin/platform/applications/ID/getbaohaninfo
+ *   POST /admin/platform/applications/ID/giveup
+ *   POST /admin/platform/applications/ID/quitapply  {reason}
+ *   POST /admin/platform/applications/ID/claims     {applyusername, applyuserphone,
+ *                                                    payeraccount, payeramount, filelist, Reason}
+ *
+ * Each action answers {"ok":true,"application":{…},"code":C,"msg":"…"} with
+ * what the institution answered; a refusal {"ok":false,"error":…,
+ * "problems":[…],"errors":[…]} with 400, 404, 409 (state, duplicate) or 502
+ * (the institution did not answer). */
+void bh_admin_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp);
 
 #endif

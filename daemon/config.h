@@ -8,11 +8,15 @@
  *                   auto_max_amount
  *   [outbox]        retry_base, retry_max, flag_after
  *   [platform NAME] one per counterpart platform: appkey, appsecret, sm4_key, url
+ *   [institution NAME] on a platform (role = platform), one per institution:
+ *                   appkey, appsecret, sm4_key, url; [institution] and [outbox]
+ *                   are refused there (a platform issues nothing, queues nothing)
  *
  * bh_config_load() refuses, naming "file:line" and the setting, a missing or
  * malformed value, an unknown section or key, a duplicate, and a file that
  * holds secrets (appsecret, sm4_key, token) while readable by group or others.
- * etc/baohand.ini documents every setting with its default. */
+ * etc/baohand.ini documents every setting with its default;
+ * etc/baohand-platform.ini the platform role's. */
 #ifndef BAOHAN_DAEMON_CONFIG_H
 #define BAOHAN_DAEMON_CONFIG_H
 

@@ -17,6 +17,7 @@
 #include "http.h"
 #include "institution.h"
 #include "outbox.h"
+#include "platform.h"
 #include "store.h"
 #include "web.h"
 #include "banned.h"
@@ -24,7 +25,8 @@
 static const char usage[] =
     "usage: baohand --config FILE [--check]\n"
     "\n"
-    "Runs the baohan daemon (institution role) with the configuration in FILE.\n"
+    "Runs the baohan daemon (institution or platform role, as [server] role says)\n"
+    "with the configuration in FILE.\n"
     "  --config FILE  the INI configuration (see etc/baohand.ini)\n"
     "  --check        check the configuration and exit\n"
     "  --help         this text\n";
@@ -32,6 +34,7 @@ static const char usage[] =
 typedef struct service {
     bh_institution inst;
     bh_web web;
+    bh_platform plat; /* role = platform: its store is inst.store */
 } service;
 
 static void public_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
@@ -51,15 +54,22 @@ static void public_handler(void *ctx, const bh_http_request *req, bh_http_respon
             resp->status = 500;
         return;
     }
-    if (bh_web_handle(&s->web, req, resp) || bh_institution_handle(&s->inst, req, resp))
+    if (s->inst.config->role == BH_ROLE_PLATFORM) {
+        if (bh_platform_handle(&s->plat, req, resp))
+            return;
+    } else if (bh_web_handle(&s->web, req, resp) || bh_institution_handle(&s->inst, req, resp)) {
         return;
+    }
     bh_http_reply(resp, 404, 0, "no such interface or page");
 }
 
 static void admin_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
 {
     service *s = ctx;
-    bh_admin_handle(&s->inst, req, resp);
+    if (s->inst.config->role == BH_ROLE_PLATFORM)
+        bh_admin_platform_handle(&s->plat, req, resp);
+    else
+        bh_admin_handle(&s->inst, req, resp);
 }
 
 static void print_problems(const bh_diag *d)
@@ -121,11 +131,6 @@ int main(int argc, char **argv)
         bh_diag_release(&d);
         return 2;
     }
-    if (config.role != BH_ROLE_INSTITUTION) {
-        fprintf(stderr, "baohand: role = platform is not available yet in this version\n");
-        bh_config_release(&config);
-        return 2;
-    }
     if (check_only) {
         printf("baohand: %s: configuration OK\n", config_path);
         bh_config_release(&config);
@@ -144,7 +149,7 @@ int main(int argc, char **argv)
     int rc = 1;
     char files_dir[4096];
     snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
-    service s = {{NULL, &config, NULL}, {NULL, &config}};
+    service s = {{NULL, &config, NULL}, {NULL, &config}, {NULL, &config}};
     bh_http_server *public_server = NULL, *admin_server = NULL;
     if (make_dir(config.data_dir) || make_dir(files_dir))
         goto out;
@@ -153,7 +158,10 @@ int main(int argc, char **argv)
         goto out;
     }
     s.web.store = s.inst.store;
-    if (bh_outbox_start(s.inst.store, &config, stderr, &s.inst.outbox) != BH_OK) {
+    s.plat.store = s.inst.store;
+    /* The platform sends nothing on its own: no outbox worker. */
+    if (config.role == BH_ROLE_INSTITUTION &&
+        bh_outbox_start(s.inst.store, &config, stderr, &s.inst.outbox) != BH_OK) {
         fprintf(stderr, "baohand: cannot start the outbox worker\n");
         goto out;
     }
@@ -167,10 +175,12 @@ int main(int argc, char **argv)
         goto out;
     }
     fprintf(stderr,
-            "baohand: institution \"%s\" listening on %s (port %d), admin on %s (port %d); "
-            "data in %s\n",
-            config.inst_name, config.listen, bh_http_port(public_server), config.admin_listen,
-            bh_http_port(admin_server), config.data_dir);
+            "baohand: %s%s%s listening on %s (port %d), admin on %s (port %d); data in %s\n",
+            config.role == BH_ROLE_PLATFORM ? "platform" : "institution \"",
+            config.role == BH_ROLE_PLATFORM ? "" : config.inst_name,
+            config.role == BH_ROLE_PLATFORM ? "" : "\"", config.listen,
+            bh_http_port(public_server), config.admin_listen, bh_http_port(admin_server),
+            config.data_dir);
 
     int sig = 0;
     sigwait(&stop_signals, &sig);

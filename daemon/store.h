@@ -228,6 +228,116 @@ bh_err bh_tx_audit_add(bh_tx *tx, const bh_audit *a) BH_MUST_CHECK;
 /* The number of audit rows (for tests and the health page). */
 bh_err bh_tx_audit_count(bh_tx *tx, int64_t *out) BH_MUST_CHECK;
 
+/* ---- the platform role: applications it sent (migration 2) ------------------ */
+
+/* The life of an application as the platform sees it (docs/platform.md):
+ * sending → sent (the institution answered baohanapply with code 1 and a
+ * pay URL) | refused (code 0); sent → issued | rejected (baohannotice
+ * applystatus 1 | 0); sending, sent, rejected → given_up (giveupnotice
+ * answered 1); issued → quit_requested (quitapply answered 1) → quit
+ * (quitnotice received); issued, quit_requested → claimed (claimsnotice
+ * answered 1). A transport failure leaves the state as it was. */
+typedef enum bh_papp_state {
+    BH_PAPP_SENDING = 0,    /* recorded; baohanapply not answered yet (or not reachable) */
+    BH_PAPP_SENT,           /* the institution accepted it; payurl is set */
+    BH_PAPP_REFUSED,        /* the institution answered baohanapply with code 0 */
+    BH_PAPP_ISSUED,         /* baohannotice applystatus 1: baohanno is set */
+    BH_PAPP_REJECTED,       /* baohannotice applystatus 0 */
+    BH_PAPP_GIVEN_UP,       /* giveupnotice accepted */
+    BH_PAPP_QUIT_REQUESTED, /* quitapply accepted; waiting for quitnotice */
+    BH_PAPP_QUIT,           /* quitnotice received: the guarantee is withdrawn */
+    BH_PAPP_CLAIMED,        /* claimsnotice accepted */
+    BH_PAPP_STATE_COUNT_
+} bh_papp_state;
+
+/* "sending", "sent", … (store, admin API, documentation); NULL when invalid. */
+const char *bh_papp_state_name(bh_papp_state s);
+/* The reverse; BH_ENOTFOUND for an unknown name. */
+bh_err bh_papp_state_parse(const char *name, bh_papp_state *out);
+
+typedef struct bh_papp {
+    int64_t id;
+    char *institution;  /* the [institution NAME] it was sent to */
+    char *appkey;       /* that institution's appkey; (appkey, applyno) is unique */
+    char *applyno;
+    char *content_hash; /* SM3 hex of the business fields sent */
+    bh_papp_state state;
+    char *request_json; /* the plaintext business fields of baohanapply */
+    char *payurl;       /* from the baohanapply answer, or NULL */
+    char *baohanno;     /* from baohannotice, or NULL */
+    char *info_json;    /* the last getbaohaninfo data (baohanfile left out), or NULL */
+    int64_t info_at;    /* when it was fetched, 0: never */
+    int last_code;      /* the institution's last answer code: 1, 0, or -1 (none yet) */
+    char *last_message; /* and its message, or NULL */
+    int64_t created_at;
+    int64_t updated_at;
+} bh_papp;
+
+void bh_papp_release(bh_papp *a);
+void bh_papp_list_free(bh_papp *list, size_t count);
+
+/* Inserts (id, created_at = updated_at = now set by the store). institution,
+ * appkey, applyno, content_hash and request_json are required (BH_EINVAL).
+ * BH_EDUPKEY when (appkey, applyno) exists. */
+bh_err bh_tx_papp_insert(bh_tx *tx, bh_papp *a, int64_t now) BH_MUST_CHECK;
+/* Lookups; BH_ENOTFOUND when there is none. `out` is filled (release it). */
+bh_err bh_tx_papp_by_applyno(bh_tx *tx, const char *appkey, const char *applyno,
+                             bh_papp *out) BH_MUST_CHECK;
+bh_err bh_tx_papp_by_id(bh_tx *tx, int64_t id, bh_papp *out) BH_MUST_CHECK;
+/* Writes state, payurl, baohanno, info_json, info_at, last_code,
+ * last_message (updated_at = now) provided the stored state is still
+ * `expected` (BH_EINVAL otherwise: it changed meanwhile). BH_ENOTFOUND when
+ * there is no application `a->id`. */
+bh_err bh_tx_papp_update(bh_tx *tx, const bh_papp *a, bh_papp_state expected,
+                         int64_t now) BH_MUST_CHECK;
+/* Newest first; `state` and `appkey` may be NULL (no filter); limit 0: 100. */
+bh_err bh_tx_papp_list(bh_tx *tx, const bh_papp_state *state, const char *appkey, size_t limit,
+                       size_t offset, bh_papp **out, size_t *count) BH_MUST_CHECK;
+
+/* A notice the platform accepted (baohannotice, quitnotice): one row per
+ * distinct content, so a repeat never adds a second. */
+typedef struct bh_pnotice {
+    int64_t id;
+    int64_t app_id;
+    char *iface;
+    char *content_hash;
+    char *plain_json; /* the business fields received */
+    int64_t received_at;
+} bh_pnotice;
+
+void bh_pnotice_list_free(bh_pnotice *list, size_t count);
+/* BH_EDUPKEY when this (app, iface, content) is already recorded;
+ * BH_ENOTFOUND when there is no application `app_id`. */
+bh_err bh_tx_pnotice_add(bh_tx *tx, int64_t app_id, const char *iface, const char *content_hash,
+                         const char *plain_json, int64_t now) BH_MUST_CHECK;
+/* The notices of one application, oldest first. */
+bh_err bh_tx_pnotice_list(bh_tx *tx, int64_t app_id, bh_pnotice **out,
+                          size_t *count) BH_MUST_CHECK;
+
+/* One check of a file named in a getbaohaninfo answer: the bytes at `url`
+ * against the MD5 the answer gave (and, for the guarantee, against the
+ * Base64 copy in baohanfile). */
+typedef struct bh_filecheck {
+    int64_t id;
+    int64_t app_id;
+    char *field;        /* "baohanurl", "orderurl", …, or "baohanfile" */
+    char *url;          /* what was downloaded ("" for baohanfile) */
+    char *md5_expected; /* from the answer, or NULL when it gives none (payfileurl) */
+    char *md5_actual;   /* of the bytes received, or NULL when none came */
+    int ok;
+    char *detail;       /* what was wrong, or NULL */
+    int64_t checked_at;
+} bh_filecheck;
+
+void bh_filecheck_list_free(bh_filecheck *list, size_t count);
+/* Replaces the application's checks with `checks` (the last fetch wins;
+ * the audit rows keep the history). id and app_id of the items are ignored. */
+bh_err bh_tx_filecheck_replace(bh_tx *tx, int64_t app_id, const bh_filecheck *checks, size_t n,
+                               int64_t now) BH_MUST_CHECK;
+/* The application's checks, in the order they were made. */
+bh_err bh_tx_filecheck_list(bh_tx *tx, int64_t app_id, bh_filecheck **out,
+                            size_t *count) BH_MUST_CHECK;
+
 /* ---- the store itself ----------------------------------------------------- */
 
 /* Opens (creating if needed) the store at `location`: a path to an SQLite

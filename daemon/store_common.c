@@ -101,3 +101,89 @@ void bh_notice_list_free(bh_notice *list, size_t count)
         bh_notice_release(&list[i]);
     free(list);
 }
+
+/* ---- the platform role ------------------------------------------------------ */
+
+/* Indexed by bh_papp_state; stored texts, never to change. */
+static const char *const papp_state_names[BH_PAPP_STATE_COUNT_] = {
+    [BH_PAPP_SENDING] = "sending",
+    [BH_PAPP_SENT] = "sent",
+    [BH_PAPP_REFUSED] = "refused",
+    [BH_PAPP_ISSUED] = "issued",
+    [BH_PAPP_REJECTED] = "rejected",
+    [BH_PAPP_GIVEN_UP] = "given_up",
+    [BH_PAPP_QUIT_REQUESTED] = "quit_requested",
+    [BH_PAPP_QUIT] = "quit",
+    [BH_PAPP_CLAIMED] = "claimed",
+};
+
+const char *bh_papp_state_name(bh_papp_state s)
+{
+    if ((int)s < 0 || s >= BH_PAPP_STATE_COUNT_)
+        return NULL;
+    return papp_state_names[s];
+}
+
+bh_err bh_papp_state_parse(const char *name, bh_papp_state *out)
+{
+    if (!name || !out)
+        return BH_EINVAL;
+    for (int i = 0; i < BH_PAPP_STATE_COUNT_; i++) {
+        if (strcmp(name, papp_state_names[i]) == 0) {
+            *out = (bh_papp_state)i;
+            return BH_OK;
+        }
+    }
+    return BH_ENOTFOUND;
+}
+
+void bh_papp_release(bh_papp *a)
+{
+    if (!a)
+        return;
+    free(a->institution);
+    free(a->appkey);
+    free(a->applyno);
+    free(a->content_hash);
+    free(a->request_json);
+    free(a->payurl);
+    free(a->baohanno);
+    free(a->info_json);
+    free(a->last_message);
+    memset(a, 0, sizeof(*a));
+}
+
+void bh_papp_list_free(bh_papp *list, size_t count)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < count; i++)
+        bh_papp_release(&list[i]);
+    free(list);
+}
+
+void bh_pnotice_list_free(bh_pnotice *list, size_t count)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].iface);
+        free(list[i].content_hash);
+        free(list[i].plain_json);
+    }
+    free(list);
+}
+
+void bh_filecheck_list_free(bh_filecheck *list, size_t count)
+{
+    if (!list)
+        return;
+    for (size_t i = 0; i < count; i++) {
+        free(list[i].field);
+        free(list[i].url);
+        free(list[i].md5_expected);
+        free(list[i].md5_actual);
+        free(list[i].detail);
+    }
+    free(list);
+}

@@ -143,6 +143,49 @@ static const char *const migrations[] = {
     "  name TEXT PRIMARY KEY,"
     "  value INTEGER NOT NULL"
     ") WITHOUT ROWID;",
+    /* 2: the platform role — the applications it sent, the notices it
+     * received, the file checks of its last getbaohaninfo. */
+    "CREATE TABLE platform_apps ("
+    "  id INTEGER PRIMARY KEY,"
+    "  institution TEXT NOT NULL,"
+    "  appkey TEXT NOT NULL,"
+    "  applyno TEXT NOT NULL,"
+    "  content_hash TEXT NOT NULL,"
+    "  state TEXT NOT NULL CHECK (state IN ('sending', 'sent', 'refused', 'issued',"
+    "    'rejected', 'given_up', 'quit_requested', 'quit', 'claimed')),"
+    "  request_json TEXT NOT NULL,"
+    "  payurl TEXT,"
+    "  baohanno TEXT,"
+    "  info_json TEXT,"
+    "  info_at INTEGER NOT NULL DEFAULT 0,"
+    "  last_code INTEGER NOT NULL DEFAULT -1,"
+    "  last_message TEXT,"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  UNIQUE (appkey, applyno)"
+    ");"
+    "CREATE INDEX platform_apps_state ON platform_apps (state, created_at);"
+    "CREATE TABLE platform_notices ("
+    "  id INTEGER PRIMARY KEY,"
+    "  app_id INTEGER NOT NULL REFERENCES platform_apps (id),"
+    "  iface TEXT NOT NULL,"
+    "  content_hash TEXT NOT NULL,"
+    "  plain_json TEXT NOT NULL,"
+    "  received_at INTEGER NOT NULL,"
+    "  UNIQUE (app_id, iface, content_hash)"
+    ");"
+    "CREATE TABLE platform_file_checks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  app_id INTEGER NOT NULL REFERENCES platform_apps (id),"
+    "  field TEXT NOT NULL,"
+    "  url TEXT NOT NULL,"
+    "  md5_expected TEXT,"
+    "  md5_actual TEXT,"
+    "  ok INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+    "  detail TEXT,"
+    "  checked_at INTEGER NOT NULL"
+    ");"
+    "CREATE INDEX platform_file_checks_app ON platform_file_checks (app_id, id);",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -2061,5 +2104,467 @@ bh_err bh_tx_audit_count(bh_tx *tx, int64_t *out)
         *out = sqlite3_column_int64(st, 0);
     err = rc == SQLITE_ROW ? BH_OK : sql_err(tx->c->db, rc, "count audit rows");
     done_with(st);
+    return err;
+}
+
+/* ---- the platform role ---------------------------------------------------------------- */
+
+/* These statements are prepared for each call rather than cached per
+ * connection: none is on a hot path, and it keeps the platform's tables out
+ * of the institution's statement cache. */
+#define PAPP_COLS                                                                                  \
+    "id, institution, appkey, applyno, content_hash, state, request_json, payurl, baohanno,"      \
+    " info_json, info_at, last_code, last_message, created_at, updated_at"
+
+static bh_err pstmt(bh_tx *tx, const char *sql, sqlite3_stmt **out)
+{
+    *out = NULL;
+    if (sqlite3_get_autocommit(tx->c->db))
+        return BH_EIO;
+    return prepare(tx->c, sql, out);
+}
+
+/* Runs a statement that returns no rows and finalizes it. */
+static bh_err pstmt_run(bh_tx *tx, sqlite3_stmt *st, const char *what)
+{
+    int rc = sqlite3_step(st);
+    bh_err err = rc == SQLITE_DONE ? BH_OK : sql_err(tx->c->db, rc, what);
+    sqlite3_finalize(st);
+    return err;
+}
+
+static bh_err read_papp(sqlite3_stmt *st, void *out)
+{
+    bh_papp *a = out;
+    memset(a, 0, sizeof(*a));
+    char *state = NULL;
+    a->id = sqlite3_column_int64(st, 0);
+    bh_err err = col_text(st, 1, &a->institution);
+    if (!err)
+        err = col_text(st, 2, &a->appkey);
+    if (!err)
+        err = col_text(st, 3, &a->applyno);
+    if (!err)
+        err = col_text(st, 4, &a->content_hash);
+    if (!err)
+        err = col_text(st, 5, &state);
+    if (!err)
+        err = col_text(st, 6, &a->request_json);
+    if (!err)
+        err = col_text(st, 7, &a->payurl);
+    if (!err)
+        err = col_text(st, 8, &a->baohanno);
+    if (!err)
+        err = col_text(st, 9, &a->info_json);
+    a->info_at = sqlite3_column_int64(st, 10);
+    a->last_code = sqlite3_column_int(st, 11);
+    if (!err)
+        err = col_text(st, 12, &a->last_message);
+    a->created_at = sqlite3_column_int64(st, 13);
+    a->updated_at = sqlite3_column_int64(st, 14);
+    if (!err && (!state || bh_papp_state_parse(state, &a->state) != BH_OK))
+        err = BH_EIO;
+    free(state);
+    if (err)
+        bh_papp_release(a);
+    return err;
+}
+
+static bh_err read_pnotice(sqlite3_stmt *st, void *out)
+{
+    bh_pnotice *n = out;
+    memset(n, 0, sizeof(*n));
+    n->id = sqlite3_column_int64(st, 0);
+    n->app_id = sqlite3_column_int64(st, 1);
+    bh_err err = col_text(st, 2, &n->iface);
+    if (!err)
+        err = col_text(st, 3, &n->content_hash);
+    if (!err)
+        err = col_text(st, 4, &n->plain_json);
+    n->received_at = sqlite3_column_int64(st, 5);
+    if (err) {
+        free(n->iface);
+        free(n->content_hash);
+        free(n->plain_json);
+        memset(n, 0, sizeof(*n));
+    }
+    return err;
+}
+
+static bh_err read_filecheck(sqlite3_stmt *st, void *out)
+{
+    bh_filecheck *f = out;
+    memset(f, 0, sizeof(*f));
+    f->id = sqlite3_column_int64(st, 0);
+    f->app_id = sqlite3_column_int64(st, 1);
+    bh_err err = col_text(st, 2, &f->field);
+    if (!err)
+        err = col_text(st, 3, &f->url);
+    if (!err)
+        err = col_text(st, 4, &f->md5_expected);
+    if (!err)
+        err = col_text(st, 5, &f->md5_actual);
+    f->ok = sqlite3_column_int(st, 6);
+    if (!err)
+        err = col_text(st, 7, &f->detail);
+    f->checked_at = sqlite3_column_int64(st, 8);
+    if (err) {
+        free(f->field);
+        free(f->url);
+        free(f->md5_expected);
+        free(f->md5_actual);
+        free(f->detail);
+        memset(f, 0, sizeof(*f));
+    }
+    return err;
+}
+
+/* Steps a bound SELECT to the end, reading each row with `read` into a
+ * growing array of `size`-byte records; finalizes the statement. On failure
+ * the records read so far are released with `free_list`. */
+static bh_err prows(bh_tx *tx, sqlite3_stmt *st, size_t size, bh_err (*read)(sqlite3_stmt *, void *),
+                    void (*free_list)(void *, size_t), void **out, size_t *count)
+{
+    char *list = NULL;
+    size_t n = 0, cap = 0;
+    bh_err err = BH_OK;
+    int rc;
+    while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 8;
+            char *grown = realloc(list, ncap * size);
+            if (!grown) {
+                err = BH_ENOMEM;
+                break;
+            }
+            list = grown;
+            cap = ncap;
+        }
+        err = read(st, list + n * size);
+        if (!err)
+            n++;
+    }
+    if (!err && rc != SQLITE_DONE)
+        err = sql_err(tx->c->db, rc, "read rows");
+    sqlite3_finalize(st);
+    if (err) {
+        free_list(list, n);
+        list = NULL;
+        n = 0;
+    }
+    *out = list;
+    *count = n;
+    return err;
+}
+
+static void free_papps(void *list, size_t n)
+{
+    bh_papp_list_free(list, n);
+}
+
+static void free_pnotices(void *list, size_t n)
+{
+    bh_pnotice_list_free(list, n);
+}
+
+static void free_filechecks(void *list, size_t n)
+{
+    bh_filecheck_list_free(list, n);
+}
+
+bh_err bh_tx_papp_insert(bh_tx *tx, bh_papp *a, int64_t now)
+{
+    if (!tx || !tx->writable || !a || !bh_papp_state_name(a->state) || !a->institution ||
+        !a->appkey || !a->applyno || !a->content_hash || !a->request_json)
+        return BH_EINVAL;
+    sqlite3 *db = tx->c->db;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "INSERT INTO platform_apps (institution, appkey, applyno, content_hash,"
+                       " state, request_json, payurl, baohanno, info_json, info_at, last_code,"
+                       " last_message, created_at, updated_at)"
+                       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?13)",
+                       &st);
+    if (err)
+        return err;
+    err = bind_text(db, st, 1, a->institution);
+    if (!err)
+        err = bind_text(db, st, 2, a->appkey);
+    if (!err)
+        err = bind_text(db, st, 3, a->applyno);
+    if (!err)
+        err = bind_text(db, st, 4, a->content_hash);
+    if (!err)
+        err = bind_text(db, st, 5, bh_papp_state_name(a->state));
+    if (!err)
+        err = bind_text(db, st, 6, a->request_json);
+    if (!err)
+        err = bind_text(db, st, 7, a->payurl);
+    if (!err)
+        err = bind_text(db, st, 8, a->baohanno);
+    if (!err)
+        err = bind_text(db, st, 9, a->info_json);
+    if (!err)
+        err = bind_int(db, st, 10, a->info_at);
+    if (!err)
+        err = bind_int(db, st, 11, a->last_code);
+    if (!err)
+        err = bind_text(db, st, 12, a->last_message);
+    if (!err)
+        err = bind_int(db, st, 13, now);
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    err = pstmt_run(tx, st, "insert platform application");
+    if (!err) {
+        a->id = sqlite3_last_insert_rowid(db);
+        a->created_at = a->updated_at = now;
+    }
+    return err;
+}
+
+static bh_err papp_one(bh_tx *tx, sqlite3_stmt *st, bh_papp *out)
+{
+    int rc = sqlite3_step(st);
+    bh_err err = rc == SQLITE_ROW    ? read_papp(st, out)
+                 : rc == SQLITE_DONE ? BH_ENOTFOUND
+                                     : sql_err(tx->c->db, rc, "read platform application");
+    sqlite3_finalize(st);
+    return err;
+}
+
+bh_err bh_tx_papp_by_applyno(bh_tx *tx, const char *appkey, const char *applyno, bh_papp *out)
+{
+    if (!tx || !appkey || !applyno || !out)
+        return BH_EINVAL;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(
+        tx, "SELECT " PAPP_COLS " FROM platform_apps WHERE appkey = ?1 AND applyno = ?2", &st);
+    if (err)
+        return err;
+    err = bind_text(tx->c->db, st, 1, appkey);
+    if (!err)
+        err = bind_text(tx->c->db, st, 2, applyno);
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    return papp_one(tx, st, out);
+}
+
+bh_err bh_tx_papp_by_id(bh_tx *tx, int64_t id, bh_papp *out)
+{
+    if (!tx || !out)
+        return BH_EINVAL;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx, "SELECT " PAPP_COLS " FROM platform_apps WHERE id = ?1", &st);
+    if (err)
+        return err;
+    err = bind_int(tx->c->db, st, 1, id);
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    return papp_one(tx, st, out);
+}
+
+bh_err bh_tx_papp_update(bh_tx *tx, const bh_papp *a, bh_papp_state expected, int64_t now)
+{
+    if (!tx || !tx->writable || !a || !bh_papp_state_name(a->state) ||
+        !bh_papp_state_name(expected))
+        return BH_EINVAL;
+    sqlite3 *db = tx->c->db;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "UPDATE platform_apps SET state = ?3, payurl = ?4, baohanno = ?5,"
+                       " info_json = ?6, info_at = ?7, last_code = ?8, last_message = ?9,"
+                       " updated_at = ?10 WHERE id = ?1 AND state = ?2",
+                       &st);
+    if (err)
+        return err;
+    err = bind_int(db, st, 1, a->id);
+    if (!err)
+        err = bind_text(db, st, 2, bh_papp_state_name(expected));
+    if (!err)
+        err = bind_text(db, st, 3, bh_papp_state_name(a->state));
+    if (!err)
+        err = bind_text(db, st, 4, a->payurl);
+    if (!err)
+        err = bind_text(db, st, 5, a->baohanno);
+    if (!err)
+        err = bind_text(db, st, 6, a->info_json);
+    if (!err)
+        err = bind_int(db, st, 7, a->info_at);
+    if (!err)
+        err = bind_int(db, st, 8, a->last_code);
+    if (!err)
+        err = bind_text(db, st, 9, a->last_message);
+    if (!err)
+        err = bind_int(db, st, 10, now);
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    err = pstmt_run(tx, st, "update platform application");
+    if (err || sqlite3_changes(db) == 1)
+        return err;
+    bh_papp cur = {0};
+    err = bh_tx_papp_by_id(tx, a->id, &cur);
+    bh_papp_release(&cur);
+    return err == BH_OK ? BH_EINVAL : err; /* exists but in another state */
+}
+
+bh_err bh_tx_papp_list(bh_tx *tx, const bh_papp_state *state, const char *appkey, size_t limit,
+                       size_t offset, bh_papp **out, size_t *count)
+{
+    if (!tx || !out || !count || (state && !bh_papp_state_name(*state)))
+        return BH_EINVAL;
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "SELECT " PAPP_COLS " FROM platform_apps WHERE (?1 IS NULL OR state = ?1)"
+                       " AND (?2 IS NULL OR appkey = ?2) ORDER BY id DESC LIMIT ?3 OFFSET ?4",
+                       &st);
+    if (err)
+        return err;
+    err = bind_text(tx->c->db, st, 1, state ? bh_papp_state_name(*state) : NULL);
+    if (!err)
+        err = bind_text(tx->c->db, st, 2, appkey);
+    if (!err)
+        err = bind_int(tx->c->db, st, 3, clamp_size(limit ? limit : 100));
+    if (!err)
+        err = bind_int(tx->c->db, st, 4, clamp_size(offset));
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    void *list;
+    err = prows(tx, st, sizeof(bh_papp), read_papp, free_papps, &list, count);
+    *out = list;
+    return err;
+}
+
+bh_err bh_tx_pnotice_add(bh_tx *tx, int64_t app_id, const char *iface, const char *content_hash,
+                         const char *plain_json, int64_t now)
+{
+    if (!tx || !tx->writable || !iface || !content_hash || !plain_json)
+        return BH_EINVAL;
+    sqlite3 *db = tx->c->db;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "INSERT INTO platform_notices (app_id, iface, content_hash, plain_json,"
+                       " received_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                       &st);
+    if (err)
+        return err;
+    err = bind_int(db, st, 1, app_id);
+    if (!err)
+        err = bind_text(db, st, 2, iface);
+    if (!err)
+        err = bind_text(db, st, 3, content_hash);
+    if (!err)
+        err = bind_text(db, st, 4, plain_json);
+    if (!err)
+        err = bind_int(db, st, 5, now);
+    if (err) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    return pstmt_run(tx, st, "add platform notice");
+}
+
+bh_err bh_tx_pnotice_list(bh_tx *tx, int64_t app_id, bh_pnotice **out, size_t *count)
+{
+    if (!tx || !out || !count)
+        return BH_EINVAL;
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "SELECT id, app_id, iface, content_hash, plain_json, received_at"
+                       " FROM platform_notices WHERE app_id = ?1 ORDER BY id",
+                       &st);
+    if (err)
+        return err;
+    if ((err = bind_int(tx->c->db, st, 1, app_id))) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    void *list;
+    err = prows(tx, st, sizeof(bh_pnotice), read_pnotice, free_pnotices, &list, count);
+    *out = list;
+    return err;
+}
+
+bh_err bh_tx_filecheck_replace(bh_tx *tx, int64_t app_id, const bh_filecheck *checks, size_t n,
+                               int64_t now)
+{
+    if (!tx || !tx->writable || (n && !checks))
+        return BH_EINVAL;
+    sqlite3 *db = tx->c->db;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx, "DELETE FROM platform_file_checks WHERE app_id = ?1", &st);
+    if (err)
+        return err;
+    if ((err = bind_int(db, st, 1, app_id))) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    err = pstmt_run(tx, st, "clear file checks");
+    for (size_t i = 0; !err && i < n; i++) {
+        const bh_filecheck *f = &checks[i];
+        if (!f->field || !f->url)
+            return BH_EINVAL;
+        err = pstmt(tx,
+                    "INSERT INTO platform_file_checks (app_id, field, url, md5_expected,"
+                    " md5_actual, ok, detail, checked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                    &st);
+        if (err)
+            break;
+        err = bind_int(db, st, 1, app_id);
+        if (!err)
+            err = bind_text(db, st, 2, f->field);
+        if (!err)
+            err = bind_text(db, st, 3, f->url);
+        if (!err)
+            err = bind_text(db, st, 4, f->md5_expected);
+        if (!err)
+            err = bind_text(db, st, 5, f->md5_actual);
+        if (!err)
+            err = bind_int(db, st, 6, f->ok ? 1 : 0);
+        if (!err)
+            err = bind_text(db, st, 7, f->detail);
+        if (!err)
+            err = bind_int(db, st, 8, now);
+        if (err)
+            sqlite3_finalize(st);
+        else
+            err = pstmt_run(tx, st, "add file check");
+    }
+    return err;
+}
+
+bh_err bh_tx_filecheck_list(bh_tx *tx, int64_t app_id, bh_filecheck **out, size_t *count)
+{
+    if (!tx || !out || !count)
+        return BH_EINVAL;
+    *out = NULL;
+    *count = 0;
+    sqlite3_stmt *st;
+    bh_err err = pstmt(tx,
+                       "SELECT id, app_id, field, url, md5_expected, md5_actual, ok, detail,"
+                       " checked_at FROM platform_file_checks WHERE app_id = ?1 ORDER BY id",
+                       &st);
+    if (err)
+        return err;
+    if ((err = bind_int(tx->c->db, st, 1, app_id))) {
+        sqlite3_finalize(st);
+        return err;
+    }
+    void *list;
+    err = prows(tx, st, sizeof(bh_filecheck), read_filecheck, free_filechecks, &list, count);
+    *out = list;
     return err;
 }

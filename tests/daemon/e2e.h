@@ -188,13 +188,26 @@ typedef struct e2e_daemon {
     pid_t pid;
 } e2e_daemon;
 
-E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra)
+/* The daemon's configuration file, open for writing (owner-only once closed). */
+E2E_FN FILE *e2e_config_open(const e2e_daemon *d)
 {
     FILE *f = fopen(d->config, "w");
     if (!f) {
         fprintf(stderr, "e2e: cannot write %s\n", d->config);
         exit(2);
     }
+    return f;
+}
+
+E2E_FN void e2e_config_close(const e2e_daemon *d, FILE *f)
+{
+    fclose(f);
+    chmod(d->config, 0600);
+}
+
+E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra)
+{
+    FILE *f = e2e_config_open(d);
     fprintf(f,
             "[server]\nrole = institution\nlisten = 127.0.0.1:%d\npublic_url = %s\n"
             "data_dir = %s/data\ntimestamp_window = 300\n\n"
@@ -208,8 +221,7 @@ E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra
             d->port, d->url, d->dir, d->admin_port, E2E_TOKEN, E2E_INSTNAME, E2E_INSTNAME,
             extra ? extra : "underwriting = manual", E2E_APPKEY, E2E_APPSECRET, E2E_SM4KEY,
             receiver_port);
-    fclose(f);
-    chmod(d->config, 0600);
+    e2e_config_close(d, f);
 }
 
 E2E_FN int e2e_healthy(const char *url)
@@ -254,7 +266,9 @@ E2E_FN void e2e_daemon_run(e2e_daemon *d)
     exit(2);
 }
 
-E2E_FN void e2e_daemon_start(e2e_daemon *d, int receiver_port, const char *extra)
+/* A directory, ports and URLs for a daemon, nothing started: two daemons
+ * that call each other need each other's ports before either config. */
+E2E_FN void e2e_daemon_prepare(e2e_daemon *d)
 {
     memset(d, 0, sizeof *d);
     snprintf(d->dir, sizeof d->dir, "/tmp/baohan-e2e-XXXXXX");
@@ -267,8 +281,32 @@ E2E_FN void e2e_daemon_start(e2e_daemon *d, int receiver_port, const char *extra
     d->admin_port = e2e_free_port();
     snprintf(d->url, sizeof d->url, "http://127.0.0.1:%d", d->port);
     snprintf(d->admin_url, sizeof d->admin_url, "http://127.0.0.1:%d", d->admin_port);
+}
+
+E2E_FN void e2e_daemon_start(e2e_daemon *d, int receiver_port, const char *extra)
+{
+    e2e_daemon_prepare(d);
     e2e_write_config(d, receiver_port, extra);
     e2e_daemon_run(d);
+}
+
+/* A platform's configuration: one [institution NAME] per entry of `peers`
+ * ("NAME APPKEY URL" lines), all with the test secret and key. */
+E2E_FN void e2e_write_platform_config(e2e_daemon *d, const char *peers)
+{
+    FILE *f = e2e_config_open(d);
+    fprintf(f,
+            "[server]\nrole = platform\nlisten = 127.0.0.1:%d\ndata_dir = %s/data\n"
+            "timestamp_window = 300\n\n[admin]\nlisten = 127.0.0.1:%d\ntoken = %s\n",
+            d->port, d->dir, d->admin_port, E2E_TOKEN);
+    char name[64], appkey[64], url[256];
+    int used = 0;
+    while (sscanf(peers, "%63s %63s %255s%n", name, appkey, url, &used) == 3) {
+        fprintf(f, "\n[institution %s]\nappkey = %s\nappsecret = %s\nsm4_key = %s\nurl = %s\n",
+                name, appkey, E2E_APPSECRET, E2E_SM4KEY, url);
+        peers += used;
+    }
+    e2e_config_close(d, f);
 }
 
 /* Sends `sig` and waits for the process; returns its wait status. */
@@ -302,9 +340,11 @@ E2E_FN bh_credentials e2e_creds(void)
 
 /* One protocol call; returns the answer's code (-1 when there was none) and
  * the answer itself in `*answer` when not NULL. */
-E2E_FN int e2e_call(const e2e_daemon *d, const char *iface, const bh_msg *plain, bh_msg **answer)
+E2E_FN int e2e_call_as(const e2e_daemon *d, const char *appkey, const char *iface,
+                        const bh_msg *plain, bh_msg **answer)
 {
     bh_credentials c = e2e_creds();
+    c.appkey = appkey;
     bh_client *client = bh_client_new(NULL);
     bh_msg *response = NULL;
     int status = 0, code = -1;
@@ -326,6 +366,12 @@ E2E_FN int e2e_call(const e2e_daemon *d, const char *iface, const bh_msg *plain,
     bh_diag_release(&diag);
     bh_client_free(client);
     return code;
+}
+
+/* One protocol call with the test credentials (appkey E2E_APPKEY). */
+E2E_FN int e2e_call(const e2e_daemon *d, const char *iface, const bh_msg *plain, bh_msg **answer)
+{
+    return e2e_call_as(d, E2E_APPKEY, iface, plain, answer);
 }
 
 E2E_FN size_t e2e_collect(char *data, size_t size, size_t n, void *userdata)
@@ -366,6 +412,17 @@ E2E_FN long e2e_http(const char *method, const char *url, const char *content_ty
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
     return status;
+}
+
+E2E_FN bh_err e2e_find_id(const char *element, size_t len, void *ctx)
+{
+    int64_t *want = ctx;
+    bh_msg *m = NULL;
+    if (bh_msg_parse(element, len, len, BH_PARSE_ALLOW_NESTED, &m, NULL) == BH_OK &&
+        strcmp(bh_msg_text(m, "applyno"), (const char *)(intptr_t)want[1]) == 0)
+        want[0] = atoll(bh_msg_text(m, "id"));
+    bh_msg_free(m);
+    return BH_OK;
 }
 
 #define E2E_ID_CARD "350602198001011230"
@@ -426,6 +483,23 @@ E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path,
     bh_buf_reset(out);
     return e2e_http(method, url, json ? "application/json" : NULL, json, json ? strlen(json) : 0,
                     E2E_TOKEN, out);
+}
+
+/* An application's id, from the admin list at `list_path` (either role's). */
+E2E_FN int64_t e2e_app_id(const e2e_daemon *d, const char *list_path, const char *applyno,
+                          bh_buf *out)
+{
+    CHECK_EQ(e2e_admin(d, "GET", list_path, NULL, out), 200);
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(out->data, out->len, out->len, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
+    int64_t want[2] = {0, (int64_t)(intptr_t)applyno};
+    const bh_field *list = m ? bh_msg_get(m, "applications") : NULL;
+    if (list)
+        CHECK_EQ(bh_json_array_each(list->value, list->value_len, e2e_find_id, want, NULL, "x"),
+                 BH_OK);
+    bh_msg_free(m);
+    CHECK(want[0] > 0);
+    return want[0];
 }
 
 #endif

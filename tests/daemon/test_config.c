@@ -692,6 +692,48 @@ static void cleanup(const char *dir)
         fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* The platform role: its example loads as a platform with one institution;
+ * the institution role's own sections are refused on a platform. */
+static void test_platform_role(void)
+{
+    char src[PATH_MAX];
+    snprintf(src, sizeof(src), "%s/baohand-platform.ini", BH_ETC_DIR);
+    size_t len;
+    char *text = check_read_file(src, &len);
+    const char *path = conf("platform.ini", text);
+    bh_config c;
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(bh_config_load(path, &c, &d), BH_OK);
+    dump(&d);
+    if (d.count == 0) {
+        CHECK_EQ(c.role, BH_ROLE_PLATFORM);
+        CHECK_STR(c.listen, "127.0.0.1:9090");
+        CHECK_STR(c.admin_listen, "127.0.0.1:9091");
+        CHECK(c.public_url == NULL);
+        CHECK_EQ(c.ncounterparts, 1);
+        const bh_counterpart *cp = bh_config_counterpart(&c, "FI001");
+        CHECK(cp && strcmp(cp->name, "demo") == 0 && strcmp(cp->url, "http://127.0.0.1:8080") == 0);
+        bh_config_release(&c);
+    }
+    bh_diag_release(&d);
+
+    char bad[8192];
+    snprintf(bad, sizeof(bad), "%s\n[institution]\nname = x\n[outbox]\nretry_base = 100\n"
+             "[platform zz]\nappkey = Z\nappsecret = z\nsm4_key = 0123456789abcdeffedcba9876543210\n"
+             "url = http://127.0.0.1:1\n",
+             text);
+    int base = 1;
+    for (const char *q = text; *q; q++)
+        base += *q == '\n';
+    path = conf("platform-bad.ini", bad);
+    CHECK(bh_config_load(path, &c, &d) != BH_OK);
+    EXPECT_AT(&d, path, base + 1, "[institution] describes this daemon", "[institution NAME]");
+    EXPECT_AT(&d, path, base + 3, "[outbox] applies to the institution role only");
+    EXPECT_AT(&d, path, base + 5, "[platform zz] describes a counterpart of the institution role");
+    bh_diag_release(&d);
+    free(text);
+}
+
 int main(void)
 {
     char templ[] = "/tmp/bh-config-XXXXXX";
@@ -704,6 +746,7 @@ int main(void)
     RUN(test_values);
     RUN(test_structure);
     RUN(test_files);
+    RUN(test_platform_role);
     cleanup(tmpdir);
     return CHECK_DONE();
 }

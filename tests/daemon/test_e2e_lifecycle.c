@@ -42,18 +42,6 @@ static const char *apply(const char *applyno_in, char applyno[32])
     return payurl;
 }
 
-/* The application's id, from the admin list. */
-static bh_err find_id(const char *element, size_t len, void *ctx)
-{
-    int64_t *want = ctx;
-    bh_msg *m = NULL;
-    if (bh_msg_parse(element, len, len, BH_PARSE_ALLOW_NESTED, &m, NULL) == BH_OK &&
-        strcmp(bh_msg_text(m, "applyno"), (const char *)(intptr_t)want[1]) == 0)
-        want[0] = atoll(bh_msg_text(m, "id"));
-    bh_msg_free(m);
-    return BH_OK;
-}
-
 static bh_msg *admin_json(void)
 {
     bh_msg *m = NULL;
@@ -61,17 +49,10 @@ static bh_msg *admin_json(void)
     return m;
 }
 
+/* The application's id, from the admin list. */
 static int64_t app_id(const char *applyno)
 {
-    CHECK_EQ(e2e_admin(&daemon_, "GET", "/admin/applications?limit=1000", NULL, &out), 200);
-    bh_msg *m = admin_json();
-    int64_t want[2] = {0, (int64_t)(intptr_t)applyno};
-    const bh_field *list = m ? bh_msg_get(m, "applications") : NULL;
-    if (list)
-        CHECK_EQ(bh_json_array_each(list->value, list->value_len, find_id, want, NULL, "x"), BH_OK);
-    bh_msg_free(m);
-    CHECK(want[0] > 0);
-    return want[0];
+    return e2e_app_id(&daemon_, "/admin/applications?limit=1000", applyno, &out);
 }
 
 static size_t application_count(void)

@@ -1,0 +1,88 @@
+/* The request pipeline both roles share for the interfaces they serve
+ * (PROTOCOL.md §4–§8): body (JSON or requestData form) → message → appkey →
+ * timestamp window → SM3 signature → SM4 decryption and schema validation
+ * (bh_open) → the role's handler, which runs its state change, the audit
+ * row and the answer kept for idempotent repeats in one store unit → reply,
+ * only once that unit is durable.
+ *
+ * The institution role (institution.c) serves baohanapply, getbaohaninfo,
+ * giveupnotice, quitapply and claimsnotice; the platform role (platform.c)
+ * serves baohannotice and quitnotice. Each calls bh_serve() with its own
+ * dispatch function; everything role-independent lives here. */
+#ifndef BAOHAN_DAEMON_SERVE_H
+#define BAOHAN_DAEMON_SERVE_H
+
+#include "baohan/baohan.h"
+#include "config.h"
+#include "http.h"
+#include "store.h"
+
+#define BH_OK_MESSAGE "成功"
+
+struct bh_institution;
+struct bh_platform;
+
+/* One request being served. The pipeline fills the first part; the role's
+ * handler sets the answer through bh_req_say() and friends. */
+typedef struct bh_request {
+    struct bh_institution *inst; /* the role serving it: exactly one of these is set */
+    struct bh_platform *plat;
+    bh_store *store;
+    const bh_config *config;
+    const bh_iface *iface;
+    const char *appkey; /* the configured counterpart's appkey, once known */
+    const char *applyno;
+    const bh_counterpart *counterpart; /* once the appkey is known */
+    bh_msg *wire;     /* the request as received */
+    bh_msg *plain;    /* the opened request */
+    bh_msg *business; /* its business fields (no appkey, timestamp, sign) */
+    char hash[BH_SM3_HEX_LEN + 1]; /* content_hash of `business` */
+    int64_t now;
+    /* the answer */
+    int code;
+    bh_buf message;
+    bh_msg *answer; /* extra answer fields (Payurl, data) */
+    int http_status;
+    const void *prep; /* the role's work done before its unit (institution: apply_prep) */
+} bh_request;
+
+/* The role's part: runs after the request is authenticated, opened and
+ * hashed. It sets the answer (bh_req_say) and stores what it accepted, the
+ * audit row included (bh_req_audit_in). An error return means nothing was
+ * stored: the pipeline answers "internal error … please retry" with 500. */
+typedef bh_err (*bh_serve_fn)(bh_request *r);
+
+/* Serves one request of `r->iface` (r->inst or r->plat, store, config and
+ * iface set by the caller; the rest zero): checks the method, runs the
+ * pipeline and `dispatch`, writes the answer into `resp` with an access-log
+ * note, and releases what `r` holds. */
+void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
+              bh_serve_fn dispatch);
+
+/* Sets the answer's code and message (printf-style). */
+void bh_req_say(bh_request *r, int code, const char *fmt, ...) BH_PRINTF(3, 4);
+
+/* The audit row of a received request ("in"), with the answer as detail. */
+bh_err bh_req_audit_in(bh_tx *tx, const bh_request *r) BH_MUST_CHECK;
+
+/* A unit of work holding only that audit row (refusals, reads); ctx is the
+ * bh_request. */
+bh_err bh_req_unit_audit(bh_tx *tx, void *ctx) BH_MUST_CHECK;
+
+/* A repeat of a request already answered with code 1 (same appkey,
+ * interface, applyno and content hash): sets the same answer and
+ * `*answered` = 1; otherwise leaves the answer alone and `*answered` = 0. */
+bh_err bh_req_repeat_answer(bh_tx *tx, bh_request *r, int *answered) BH_MUST_CHECK;
+
+/* Keeps the current (code 1) answer for repeats, in the caller's unit. */
+bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r) BH_MUST_CHECK;
+
+/* A new message holding the fields of `plain` but appkey, timestamp and
+ * sign; NULL when out of memory. */
+bh_msg *bh_business_fields(const bh_msg *plain);
+
+/* SM3 of the business content in signing order (so key order and the
+ * envelope do not matter): the identity of "the same request". */
+bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
+
+#endif
