@@ -131,6 +131,21 @@ int conform_percent_encode(const char *s, size_t len, bh_buf *out);
 int conform_admin_call(conform *c, const char *method, const char *path, const char *body,
                        bh_buf *out);
 
+/* The admin API's JSON answer parsed (NULL when none came); `raw` gets the
+ * body, `*status` the HTTP status (0: no answer). */
+bh_msg *conform_admin_json(conform *c, const char *method, const char *path, const char *body,
+                           int *status, bh_buf *raw);
+
+/* The member `key` of `m`, itself a JSON object, parsed; NULL when absent. */
+bh_msg *conform_member_object(const bh_msg *m, const char *key);
+
+/* A text member of the "application" object GET `path` answers; 0 when absent. */
+int conform_admin_show(conform *c, const char *path, const char *key, char *out, size_t n);
+
+/* A valid plaintext request of `iface` for `applyno` (tests/data/examples
+ * values; bzjendtime and kaibiaotime in the future); NULL when out of memory. */
+bh_msg *conform_plain_for(const char *iface, const char *applyno);
+
 /* `"key":"value"` with a leading comma when `comma`; 0 when out of room. */
 int conform_add_member(bh_buf *out, const char *key, const char *value, int comma);
 

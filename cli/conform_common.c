@@ -327,3 +327,41 @@ int conform_print_json(const conform *c, size_t passed, size_t skipped)
     bh_buf_release(&out);
     return ok;
 }
+
+bh_msg *conform_member_object(const bh_msg *m, const char *key)
+{
+    const bh_field *f = m ? bh_msg_get(m, key) : NULL;
+    bh_msg *out = NULL;
+    if (f && f->type == BH_JOBJECT &&
+        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &out, NULL) !=
+            BH_OK)
+        out = NULL;
+    return out;
+}
+
+bh_msg *conform_admin_json(conform *c, const char *method, const char *path, const char *body,
+                           int *status, bh_buf *raw)
+{
+    bh_buf_reset(raw);
+    *status = conform_admin_call(c, method, path, body, raw);
+    bh_msg *m = NULL;
+    if (!raw->len ||
+        bh_msg_parse(raw->data, raw->len, raw->len, BH_PARSE_ALLOW_NESTED, &m, NULL) != BH_OK)
+        m = NULL;
+    return m;
+}
+
+int conform_admin_show(conform *c, const char *path, const char *key, char *out, size_t n)
+{
+    bh_buf body;
+    bh_buf_init(&body, BH_BUF_MAX_DEFAULT);
+    int status = 0;
+    bh_msg *m = conform_admin_json(c, "GET", path, NULL, &status, &body);
+    bh_msg *app = status == 200 ? conform_member_object(m, "application") : NULL;
+    const char *v = app ? bh_msg_text(app, key) : NULL;
+    snprintf(out, n, "%s", v ? v : "");
+    bh_msg_free(app);
+    bh_msg_free(m);
+    bh_buf_release(&body);
+    return out[0] != '\0';
+}

@@ -45,8 +45,7 @@ static const char *const apply_fields[][2] = {
     {"tenderfileurl", "https://ggzy.example.gov.cn/zbwj/2026/ZZGC-2026-0412.zip"},
 };
 
-/* A valid plaintext request of `iface` for `applyno`; NULL when out of memory. */
-static bh_msg *plain_for(const char *iface, const char *applyno)
+bh_msg *conform_plain_for(const char *iface, const char *applyno)
 {
     bh_msg *m = bh_msg_new();
     bh_err err = m ? bh_msg_set_str(m, "applyno", applyno) : BH_ENOMEM;
@@ -82,7 +81,7 @@ static bh_msg *plain_for(const char *iface, const char *applyno)
 static int setup_applied(conform *c, const char *name, const char *rule, char applyno[64])
 {
     conform_next_applyno(c, applyno);
-    bh_msg *plain = plain_for("baohanapply", applyno);
+    bh_msg *plain = conform_plain_for("baohanapply", applyno);
     exchange e;
     conform_ex_init(&e);
     int ok = conform_send_plain(c, "baohanapply", plain, bh_time_now(), &e) == 1;
@@ -111,7 +110,7 @@ static void check_happy(conform *c)
     const char *name = "baohanapply: happy path";
     char applyno[64];
     conform_next_applyno(c, applyno);
-    bh_msg *plain = plain_for("baohanapply", applyno);
+    bh_msg *plain = conform_plain_for("baohanapply", applyno);
     exchange e;
     conform_ex_init(&e);
     int code = conform_send_plain(c, "baohanapply", plain, bh_time_now(), &e);
@@ -128,7 +127,7 @@ static void check_retry(conform *c, const char *name, const char *rule, int chan
 {
     char applyno[64];
     conform_next_applyno(c, applyno);
-    bh_msg *plain = plain_for("baohanapply", applyno);
+    bh_msg *plain = conform_plain_for("baohanapply", applyno);
     exchange e1, e2;
     conform_ex_init(&e1);
     conform_ex_init(&e2);
@@ -165,7 +164,7 @@ static bh_msg *fresh_wire(conform *c, const char *name, const char *rule, const 
     (void)accept;
     char applyno[64];
     conform_next_applyno(c, applyno);
-    bh_msg *plain = plain_for(iface, applyno);
+    bh_msg *plain = conform_plain_for(iface, applyno);
     bh_msg *wire = conform_seal_or_fail(c, name, rule, iface, plain, now);
     bh_msg_free(plain);
     return wire;
@@ -223,7 +222,7 @@ static void check_states(conform *c)
         snprintf(n, sizeof n, "%s: application not issued refused", need_issue[i]);
         if (!setup_applied(c, n, R_NOTISSUED, applyno))
             continue;
-        bh_msg *plain = plain_for(need_issue[i], applyno);
+        bh_msg *plain = conform_plain_for(need_issue[i], applyno);
         wire = conform_seal_or_fail(c, n, R_NOTISSUED, need_issue[i], plain, bh_time_now());
         if (wire)
             conform_expect_refusal(c, n, R_NOTISSUED, need_issue[i], wire, NULL);
@@ -235,7 +234,7 @@ static void check_states(conform *c)
     char applyno[64];
     if (!setup_applied(c, name, R_GIVEUP, applyno))
         return;
-    bh_msg *plain = plain_for("giveupnotice", applyno);
+    bh_msg *plain = conform_plain_for("giveupnotice", applyno);
     exchange e;
     conform_ex_init(&e);
     int64_t now = bh_time_now();
@@ -285,7 +284,7 @@ static void check_rejected(conform *c)
         conform_record(c, name, 0, R_REJECTED, NULL,
                        "setup: the admin API did not find or reject the application");
     } else {
-        bh_msg *plain = plain_for("quitapply", applyno);
+        bh_msg *plain = conform_plain_for("quitapply", applyno);
         bh_msg *wire = conform_seal_or_fail(c, name, R_REJECTED, "quitapply", plain, bh_time_now());
         if (wire)
             conform_expect_refusal(c, name, R_REJECTED, "quitapply", wire, NULL);
@@ -410,23 +409,7 @@ static int admin_show(conform *c, long long id, const char *key, char *out, size
 {
     char path[96];
     snprintf(path, sizeof path, "/admin/applications/%lld", id);
-    bh_buf body;
-    bh_buf_init(&body, BH_BUF_MAX_DEFAULT);
-    bh_msg *m = NULL, *app = NULL;
-    const char *v = NULL;
-    if (conform_admin_call(c, "GET", path, NULL, &body) == 200 && body.data &&
-        bh_msg_parse(body.data, body.len, body.len, BH_PARSE_ALLOW_NESTED, &m, NULL) == BH_OK) {
-        const bh_field *f = bh_msg_get(m, "application");
-        if (f && f->type == BH_JOBJECT &&
-            bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &app, NULL) ==
-                BH_OK)
-            v = bh_msg_text(app, key);
-    }
-    snprintf(out, n, "%s", v ? v : "");
-    bh_msg_free(app);
-    bh_msg_free(m);
-    bh_buf_release(&body);
-    return out[0] != '\0';
+    return conform_admin_show(c, path, key, out, n);
 }
 
 /* The payment of the premium `amount` from the declared basic account. */
@@ -559,7 +542,7 @@ static int wait_issue(conform *c, const char *applyno, const char *payurl, char 
 static int obtain_issued(conform *c, char applyno[64], char baohanno[128], char *why, size_t wn)
 {
     conform_next_applyno(c, applyno);
-    bh_msg *plain = plain_for("baohanapply", applyno);
+    bh_msg *plain = conform_plain_for("baohanapply", applyno);
     exchange e;
     conform_ex_init(&e);
     int code = conform_send_plain(c, "baohanapply", plain, bh_time_now(), &e);

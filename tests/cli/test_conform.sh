@@ -1,7 +1,7 @@
 # baohan conform: the conformance suite passes against our institution
 # daemon, and it can fail: with a wrong appsecret or a wrong SM4 key the
 # checks that need a request the server can open fail, the refusals still
-# pass. --json has the same counts; --role platform is not available yet.
+# pass. --json has the same counts.
 # With the admin API the suite issues guarantees itself and every check on
 # them passes; with --wait and nobody to approve they are SKIPPED (exit 1).
 . "$(dirname "$0")/lib.sh"
@@ -181,8 +181,14 @@ grep -q '^      answer: no answer: ' "$T/out" || fail "a failure says no answer 
 
 # Usage.
 run conform --role platform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
-expect_rc 2 "--role platform"
-expect_err_has "platform is not available yet" "--role platform"
+expect_rc 2 "--role platform without --listen"
+expect_err_has "--role platform needs --listen ADDR" "--role platform without --listen"
+run conform --role platform --url "$URL" --listen 127.0.0.1:0 --appkey FI001 --appsecret $SECRET \
+    --key $KEY --admin-url "$ADMIN" --admin-token "$TOKEN"
+expect_rc 2 "--role platform with --admin-url but no --institution"
+run conform --role institution --url "$URL" --listen 127.0.0.1:0 --appkey FI001 \
+    --appsecret $SECRET --key $KEY
+expect_rc 2 "--listen with --role institution"
 run conform --role bank --url "$URL"
 expect_rc 2 "an unknown role"
 run conform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
