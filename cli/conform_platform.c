@@ -327,8 +327,9 @@ static int64_t operator_deadline(conform *c, const char *what)
 {
     if (!c->deadline)
         c->deadline = bh_time_now() + c->wait;
-    fprintf(stderr, "conform: waiting up to %lld s: %s\n", (long long)(c->deadline - bh_time_now()),
-            what);
+    if (c->deadline > bh_time_now()) /* once it has passed, nothing more is asked */
+        fprintf(stderr, "conform: waiting up to %lld s: %s\n",
+                (long long)(c->deadline - bh_time_now()), what);
     return c->deadline;
 }
 
@@ -783,6 +784,12 @@ int conform_platform(const cli_cmd *cmd, conform *c)
         pthread_mutex_destroy(&s.mu);
         return CLI_EXIT_USAGE;
     }
+    /* With port 0 the address the platform must call is the bound port. */
+    const char *colon = strrchr(c->listen, ':');
+    pthread_mutex_lock(&s.mu); /* the receiver reads it */
+    snprintf(c->listen_url, sizeof c->listen_url, "http://%.*s:%u",
+             (int)(colon ? colon - c->listen : 0), c->listen, port);
+    pthread_mutex_unlock(&s.mu);
     fprintf(stderr,
             "conform: playing the institution at %s (the platform must have it as the "
             "institution's URL)\n",

@@ -103,4 +103,32 @@ grep -q '^      rule:   PROTOCOL.md §4: ' "$T/block" &&
         "$T/block" || fail "a failure shows the rule, the request and the answer: $(cat "$T/block")"
 expect_err_has "playing the institution at http://127.0.0.1:$lport" "the suite says where it listens"
 
+
+# --wait without an admin API and nobody to act: the suite says what the
+# operator must do, the checks that need an application are SKIPPED, exit 1.
+run conform --role platform --url "http://127.0.0.1:$dport" --listen "127.0.0.1:$lport" \
+    --appkey FI001 --appsecret $SECRET --key $KEY --wait 1 --json
+expect_rc 1 "conform --role platform --wait 1 with nobody to act"
+expect_err_has "make the platform send a new baohanapply (application 1 of this run) to http://127.0.0.1:$lport/baohanapply" \
+    "--wait tells the operator what to do"
+checks=$((checks + 1))
+grep -q '"passed":3,"failed":0,"skipped":[1-9][0-9]*,' "$T/out" ||
+    fail "--wait 1: 3 checks pass, the rest are skipped: $(head -c 300 "$T/out")"
+checks=$((checks + 1))
+grep -q '"name":"baohannotice: happy path (applystatus 1 with baohanno)","result":"SKIPPED","rule":"[^"]*","why":"no baohanapply reached http://127.0.0.1:'"$lport"' within --wait 1 s"' \
+    "$T/out" || fail "a skipped check says why: $(head -c 600 "$T/out")"
+# Without the admin API or --wait nothing can make an application: skipped, exit 1.
+run conform --role platform --url "http://127.0.0.1:$dport" --listen "127.0.0.1:$lport" \
+    --appkey FI001 --appsecret $SECRET --key $KEY
+expect_rc 1 "conform --role platform without --admin-url or --wait"
+checks=$((checks + 1))
+grep -A1 -x -F 'SKIPPED  baohannotice: rejection (applystatus 0) accepted' "$T/out" |
+    grep -q 'needs the platform to send baohanapply: give --admin-url or --wait' ||
+    fail "a skipped check says what it needs: $(cat "$T/out")"
+# A --listen address the suite cannot bind: usage error naming it.
+run conform --role platform --url "http://127.0.0.1:$dport" --listen "127.0.0.1:$dport" \
+    --appkey FI001 --appsecret $SECRET --key $KEY --wait 1
+expect_rc 2 "--listen on a port in use"
+expect_err_has "cannot listen on 127.0.0.1:$dport" "--listen on a port in use"
+
 finish

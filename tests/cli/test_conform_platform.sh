@@ -1,0 +1,98 @@
+# baohan conform --role platform passes against our platform role: a baohand
+# started with role = platform, whose [institution fi] URL is the suite's
+# --listen address. Every check passes, none is skipped.
+#
+# Not registered with ctest until the platform role is merged (see
+# tests/CMakeLists.txt): run it by hand with
+#   BAOHAN=build/bin/baohan BAOHAND=build/bin/baohand DATA=tests/data \
+#       sh tests/cli/test_conform_platform.sh
+. "$(dirname "$0")/lib.sh"
+: "${BAOHAND:?BAOHAND must name the baohand binary}"
+SECRET=s3cr3t-FI001
+KEY=0123456789abcdeffedcba9876543210
+TOKEN=cli-test-admin-token-0123456789
+daemon=
+trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
+
+# start_platform LISTEN_PORT: baohand as the platform, the institution at
+# 127.0.0.1:LISTEN_PORT; sets $port and $admin_port.
+start_platform()
+{
+    cat >"$T/platform.ini" <<INI
+[server]
+role = platform
+listen = 127.0.0.1:0
+data_dir = $T/data-$1
+[admin]
+listen = 127.0.0.1:0
+token = $TOKEN
+[institution fi]
+appkey = FI001
+appsecret = $SECRET
+sm4_key = $KEY
+url = http://127.0.0.1:$1
+INI
+    chmod 600 "$T/platform.ini"
+    "$BAOHAND" --config "$T/platform.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
+    daemon=$!
+    i=0
+    while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    port=$(sed -n 's/.*listening on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
+    admin_port=$(sed -n 's/.*admin on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
+    checks=$((checks + 1))
+    if [ -z "$port" ] || [ -z "$admin_port" ]; then
+        fail "baohand (role = platform) did not start: $(cat "$T/daemon.err")"
+        finish
+    fi
+}
+
+# The platform must know the suite's address before the suite starts: try a
+# few ports until the suite can listen on one.
+n=0
+while :; do
+    lport=$((20000 + ($$ + n * 7919) % 40000))
+    start_platform $lport
+    run conform --role platform --url "http://127.0.0.1:$port" --listen "127.0.0.1:$lport" \
+        --appkey FI001 --appsecret $SECRET --key $KEY \
+        --admin-url "http://127.0.0.1:$admin_port" --admin-token "$TOKEN" --institution fi
+    [ "$rc" -eq 2 ] && grep -q 'cannot listen' "$T/err" && [ $n -lt 5 ] || break
+    kill $daemon
+    wait $daemon 2>/dev/null
+    n=$((n + 1))
+done
+expect_rc 0 "conform --role platform against baohand (role = platform)"
+total=$(grep -c '^PASS  ' "$T/out" || true)
+checks=$((checks + 1))
+[ "$total" -ge 45 ] || fail "expected at least 45 checks, got $total: $(cat "$T/out")"
+checks=$((checks + 1))
+[ "$(grep -c -v '^PASS  ' "$T/out")" -eq 1 ] ||
+    fail "every line but the summary is PASS: $(grep -v '^PASS  ' "$T/out")"
+checks=$((checks + 1))
+tail -n 1 "$T/out" | grep -q -x "$total passed, 0 failed, 0 skipped" ||
+    fail "the summary says $total passed, 0 failed, 0 skipped: $(tail -n 1 "$T/out")"
+for name in "baohanapply sent: signature verifies (SM3 over the byte-sorted string)" \
+    "baohanapply sent: the fields given to the admin API" \
+    "baohanapply: the platform keeps the Payurl (admin API)" \
+    "baohannotice: happy path (applystatus 1 with baohanno)" \
+    "quitapply sent: signature verifies (SM3 over the byte-sorted string)" \
+    "quitnotice: after quitapply accepted, repeat accepted" \
+    "baohannotice: unknown field Zextra accepted"; do
+    checks=$((checks + 1))
+    grep -q -x -F "PASS  $name" "$T/out" || fail "expected the line 'PASS  $name'"
+done
+expect_no_leak $SECRET "conform --role platform"
+expect_no_leak "$TOKEN" "conform --role platform"
+
+# --json: the same checks, one line.
+run conform --role platform --url "http://127.0.0.1:$port" --listen "127.0.0.1:$lport" \
+    --appkey FI001 --appsecret $SECRET --key $KEY \
+    --admin-url "http://127.0.0.1:$admin_port" --admin-token "$TOKEN" --institution fi --json
+expect_rc 0 "conform --role platform --json"
+checks=$((checks + 1))
+grep -q "^{\"role\":\"platform\",\"url\":\"http://127.0.0.1:$port\",\"passed\":$total,\"failed\":0,\"skipped\":0," \
+    "$T/out" || fail "--json counts $total passed: $(head -c 300 "$T/out")"
+
+finish
