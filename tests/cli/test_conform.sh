@@ -14,17 +14,11 @@ sed -e "/^\[server\]/,/^\[admin\]/s|^listen = .*|listen = 127.0.0.1:$port|" \
     -e "/^\[admin\]/,/^\[institution\]/s|^listen = .*|listen = 127.0.0.1:$admin_port|" \
     -e "s|^public_url = .*|public_url = http://127.0.0.1:$port|" "$T/baohand.ini" >"$T/ini.new"
 mv "$T/ini.new" "$T/baohand.ini"
-chmod 600 "$T/baohand.ini"
-"$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
-daemon=$!
-i=0
-while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+first_port=$port
+launch_baohand "$T/baohand.ini"
 checks=$((checks + 1))
-grep -q "listening on .*(port $port)" "$T/daemon.err" ||
-    fail "baohand did not restart on port $port: $(cat "$T/daemon.err")"
+[ "$port" = "$first_port" ] ||
+    fail "baohand did not restart on port $first_port: $(cat "$T/daemon.err")"
 URL="http://127.0.0.1:$port"
 ADMIN="http://127.0.0.1:$admin_port"
 SECRET=s3cr3t-FI001

@@ -11,8 +11,6 @@
 SECRET=s3cr3t-FI001
 KEY=0123456789abcdeffedcba9876543210
 TOKEN=cli-test-admin-token-0123456789
-daemon=
-trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
 
 # start_platform LISTEN_PORT: baohand as the platform, the institution at
 # 127.0.0.1:LISTEN_PORT; sets $port and $admin_port.
@@ -32,21 +30,7 @@ appsecret = $SECRET
 sm4_key = $KEY
 url = http://127.0.0.1:$1
 INI
-    chmod 600 "$T/platform.ini"
-    "$BAOHAND" --config "$T/platform.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
-    daemon=$!
-    i=0
-    while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
-        sleep 0.05
-        i=$((i + 1))
-    done
-    port=$(sed -n 's/.*listening on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
-    admin_port=$(sed -n 's/.*admin on [^ ]* (port \([0-9]*\)).*/\1/p' "$T/daemon.err")
-    checks=$((checks + 1))
-    if [ -z "$port" ] || [ -z "$admin_port" ]; then
-        fail "baohand (role = platform) did not start: $(cat "$T/daemon.err")"
-        finish
-    fi
+    launch_baohand "$T/platform.ini"
 }
 
 # The platform must know the suite's address before the suite starts: try a
