@@ -69,13 +69,12 @@ static void on_request(void *ctx, const conform_http_req *req, int *status, bh_b
     const char *applyno = m ? bh_msg_text(m, "applyno") : NULL;
 
     pthread_mutex_lock(&s->mu);
-    if (strcmp(iface, "baohanapply") == 0 && applyno && strcmp(applyno, s->refuse) == 0) {
+    if (strcmp(iface, "baohanapply") == 0 && applyno && s->refuse[0] &&
+        strcmp(applyno, s->refuse) == 0) {
         conform_http_reply(out, 0,
                            "一致性检查：机构有意拒绝此申请 (conform refuses this one "
                            "application on purpose)");
     } else if (strcmp(iface, "baohanapply") == 0) {
-        conform_http_reply(out, 1, "成功");
-        bh_buf_reset(out);
         bh_buf url;
         bh_buf_init(&url, 4096);
         int ok =
@@ -122,6 +121,17 @@ static void on_request(void *ctx, const conform_http_req *req, int *status, bh_b
     bh_buf_release(&json);
 }
 
+/* Whether an earlier request of the same interface carried the applyno of
+ * request `i` (a platform's retry is not a new application). */
+static int seen_before(const pstate *s, size_t i)
+{
+    for (size_t j = 0; j < i; j++)
+        if (strcmp(s->rx[j].iface, s->rx[i].iface) == 0 &&
+            strcmp(s->rx[j].applyno, s->rx[i].applyno) == 0)
+            return 1;
+    return 0;
+}
+
 /* The first request of `iface` not yet taken (for `applyno`, when given) that
  * arrives by `until` (unix seconds); 1 and a copy in `*out` (free out->body),
  * or 0. */
@@ -134,7 +144,7 @@ static int take_rx(pstate *s, const char *iface, const char *applyno, int64_t un
         for (size_t i = 0; !found && i < s->nrx; i++) {
             rx *r = &s->rx[i];
             if (r->taken || strcmp(r->iface, iface) != 0 ||
-                (applyno && strcmp(r->applyno, applyno) != 0))
+                (applyno && strcmp(r->applyno, applyno) != 0) || (!applyno && seen_before(s, i)))
                 continue;
             r->taken = 1;
             *out = *r;
@@ -439,9 +449,16 @@ static int obtain_app(conform *c, int refuse, char applyno[80], long long *id, r
 
 /* ---- notices ------------------------------------------------------------------------- */
 
+/* The guarantee number the suite gives `applyno`: "BH-<applyno>", or, when
+ * that would be over 64 characters (a platform's own long applyno), "BH-"
+ * and 32 hex digits of its SM3. */
 static void baohanno_for(const char *applyno, char out[128])
 {
-    snprintf(out, 128, "BH-%s", applyno);
+    char h[BH_SM3_HEX_LEN + 1];
+    if (strlen(applyno) <= 61 || bh_sm3_hex(applyno, strlen(applyno), h) != BH_OK)
+        snprintf(out, 128, "BH-%s", applyno);
+    else
+        snprintf(out, 128, "BH-%.32s", h);
 }
 
 /* A plaintext notice: baohannotice (applystatus `status`) or quitnotice. */
