@@ -144,11 +144,14 @@ INI
 launch_baohand()
 {
     chmod 600 "$1"
+    # A log left by an earlier daemon must not be read as this one's: the
+    # shell truncates it only once the new process runs.
+    rm -f "$T/daemon.err"
     "$BAOHAND" --config "$1" >"$T/daemon.out" 2>"$T/daemon.err" &
     daemon=$!
     trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
     i=0
-    while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
+    while ! grep -q 'admin on' "$T/daemon.err" 2>/dev/null && [ $i -lt 200 ]; do
         sleep 0.05
         i=$((i + 1))
     done

@@ -19,10 +19,11 @@ start_double()
 {
     name=$1
     shift
+    rm -f "$T/$name.err" # not to read an earlier double's port
     "$@" >"$T/$name.out" 2>"$T/$name.err" &
     pids="$pids $!"
     i=0
-    while ! grep -q 'listening on port' "$T/$name.err" && [ $i -lt 200 ]; do
+    while ! grep -q 'listening on port' "$T/$name.err" 2>/dev/null && [ $i -lt 200 ]; do
         sleep 0.05
         i=$((i + 1))
     done
