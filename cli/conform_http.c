@@ -30,14 +30,18 @@ void conform_http_reply(bh_buf *out, int code, const char *message)
         bh_buf_reset(out); /* an empty body beats a truncated one */
 }
 
-static enum MHD_Result respond(struct MHD_Connection *conn, int status, const bh_buf *body)
+#define JSON_TYPE "application/json; charset=utf-8"
+
+static enum MHD_Result respond(struct MHD_Connection *conn, const conform_http_resp *resp)
 {
+    const bh_buf *body = &resp->body;
     struct MHD_Response *r = MHD_create_response_from_buffer(
         body->len, body->data ? body->data : (void *)"", MHD_RESPMEM_MUST_COPY);
     if (!r)
         return MHD_NO;
-    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json; charset=utf-8");
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)status, r);
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+                            resp->content_type ? resp->content_type : JSON_TYPE);
+    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp->status, r);
     MHD_destroy_response(r);
     return ret;
 }
@@ -68,24 +72,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         *upload_size = 0;
         return MHD_YES;
     }
-    bh_buf out;
-    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
-    int status = 200;
+    conform_http_resp resp = {200, JSON_TYPE, {0}};
+    bh_buf_init(&resp.body, BH_BUF_MAX_DEFAULT);
     if (p->too_big || p->oom) {
-        status = p->too_big ? 413 : 500;
-        conform_http_reply(&out, 0, p->too_big ? "request body too large" : "out of memory");
+        resp.status = p->too_big ? 413 : 500;
+        conform_http_reply(&resp.body, 0,
+                           p->too_big ? "request body too large" : "out of memory");
     } else {
         const char *ct =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        conform_http_req req = {
-            method,     url, ct ? ct : "", auth ? auth : "", p->body.data ? p->body.data : "",
-            p->body.len};
-        h->fn(h->ctx, &req, &status, &out);
+        conform_http_req req = {method,         url, ct ? ct : "", auth ? auth : "",
+                                p->body.data ? p->body.data : "", p->body.len};
+        h->fn(h->ctx, &req, &resp);
     }
-    enum MHD_Result ret = respond(conn, status, &out);
-    bh_buf_release(&out);
+    enum MHD_Result ret = respond(conn, &resp);
+    bh_buf_release(&resp.body);
     return ret;
 }
 

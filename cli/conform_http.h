@@ -25,9 +25,17 @@ typedef struct conform_http_req {
     size_t body_len;
 } conform_http_req;
 
-/* Fills `out` (JSON) and sets `*status` (200 on entry). Called from the
- * server's threads, several at once: the callback locks what it shares. */
-typedef void (*conform_http_fn)(void *ctx, const conform_http_req *req, int *status, bh_buf *out);
+/* What the callback answers: the status (200 on entry), the body, and its
+ * Content-Type (static storage; JSON on entry). */
+typedef struct conform_http_resp {
+    int status;
+    const char *content_type;
+    bh_buf body;
+} conform_http_resp;
+
+/* Fills `resp`. Called from the server's threads, several at once: the
+ * callback locks what it shares. */
+typedef void (*conform_http_fn)(void *ctx, const conform_http_req *req, conform_http_resp *resp);
 
 /* Binds "IPV4:PORT" or "localhost:PORT" (PORT 0: any free port) and starts
  * serving. On failure returns BH_EINVAL (malformed address) or BH_EIO and

@@ -16,149 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "conform.h"
-#include "conform_http.h"
-
-#define RX_WAIT 10 /* seconds a request the admin API says it sent may take to arrive */
-
-/* One request the platform sent to the suite's receiver. */
-typedef struct rx {
-    char iface[32];
-    char content_type[128];
-    char *body;
-    size_t len;
-    char applyno[80];
-    char answer[600];
-    int taken;
-} rx;
-
-typedef struct pstate {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    rx *rx;
-    size_t nrx, cap;
-    char refuse[64]; /* the applyno whose baohanapply is answered code 0 */
-    const char *listen_url;
-    int nwanted; /* applications asked of the operator so far (--wait) */
-    /* The application the refusal checks send notices for, made once. */
-    int neg_got; /* 0 not tried, 1 ok, otherwise what obtain_app returned */
-    char neg_applyno[80], neg_why[300];
-    /* The issued guarantee after quitapply, for the quitnotice checks. */
-    char quit_applyno[80], quit_baohanno[128];
-} pstate;
-
-/* ---- the receiver ------------------------------------------------------------------- */
-
-static void on_request(void *ctx, const conform_http_req *req, int *status, bh_buf *out)
-{
-    pstate *s = ctx;
-    const char *slash = strrchr(req->path, '/');
-    const char *iface = slash ? slash + 1 : req->path;
-    if (strcmp(req->method, "POST") != 0) {
-        *status = 405;
-        conform_http_reply(out, 0, "the conformance suite's receiver takes POST only");
-        return;
-    }
-    bh_buf json;
-    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
-    bh_msg *m = NULL;
-    if (bh_body_json(req->content_type, req->body, req->body_len, &json, NULL) != BH_OK ||
-        bh_msg_parse(json.data ? json.data : "", json.len, BH_MSG_MAX_REQUEST, 0, &m, NULL) !=
-            BH_OK)
-        m = NULL;
-    const char *applyno = m ? bh_msg_text(m, "applyno") : NULL;
-
-    pthread_mutex_lock(&s->mu);
-    if (strcmp(iface, "baohanapply") == 0 && applyno && s->refuse[0] &&
-        strcmp(applyno, s->refuse) == 0) {
-        conform_http_reply(out, 0,
-                           "一致性检查：机构有意拒绝此申请 (conform refuses this one "
-                           "application on purpose)");
-    } else if (strcmp(iface, "baohanapply") == 0) {
-        bh_buf url;
-        bh_buf_init(&url, 4096);
-        int ok =
-            bh_buf_addf(&url, "%s/pay/", s->listen_url) == BH_OK &&
-            conform_percent_encode(applyno ? applyno : "", applyno ? strlen(applyno) : 0, &url) &&
-            bh_buf_addstr(out, "{\"code\":1,\"message\":\"成功\",\"Payurl\":") == BH_OK &&
-            bh_json_quote(url.data, url.len, out) == BH_OK && bh_buf_addch(out, '}') == BH_OK;
-        if (!ok)
-            conform_http_reply(out, 0, "out of memory");
-        bh_buf_release(&url);
-    } else if (strcmp(iface, "quitapply") == 0 || strcmp(iface, "giveupnotice") == 0 ||
-               strcmp(iface, "claimsnotice") == 0) {
-        conform_http_reply(out, 1, "成功");
-    } else {
-        *status = 404;
-        conform_http_reply(out, 0, "the conformance suite does not serve this interface");
-    }
-    if (s->nrx == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        rx *r = realloc(s->rx, cap * sizeof *r);
-        if (r) {
-            s->rx = r;
-            s->cap = cap;
-        }
-    }
-    char *copy = malloc(req->body_len + 1);
-    if (s->nrx < s->cap && copy) {
-        rx *r = &s->rx[s->nrx++];
-        memset(r, 0, sizeof *r);
-        snprintf(r->iface, sizeof r->iface, "%s", iface);
-        snprintf(r->content_type, sizeof r->content_type, "%s", req->content_type);
-        memcpy(copy, req->body, req->body_len);
-        copy[req->body_len] = '\0';
-        r->body = copy;
-        r->len = req->body_len;
-        copy = NULL;
-        snprintf(r->applyno, sizeof r->applyno, "%s", applyno ? applyno : "");
-        snprintf(r->answer, sizeof r->answer, "%s", out->data ? out->data : "");
-        pthread_cond_broadcast(&s->cv);
-    }
-    pthread_mutex_unlock(&s->mu);
-    free(copy);
-    bh_msg_free(m);
-    bh_buf_release(&json);
-}
-
-/* Whether an earlier request of the same interface carried the applyno of
- * request `i` (a platform's retry is not a new application). */
-static int seen_before(const pstate *s, size_t i)
-{
-    for (size_t j = 0; j < i; j++)
-        if (strcmp(s->rx[j].iface, s->rx[i].iface) == 0 &&
-            strcmp(s->rx[j].applyno, s->rx[i].applyno) == 0)
-            return 1;
-    return 0;
-}
-
-/* The first request of `iface` not yet taken (for `applyno`, when given) that
- * arrives by `until` (unix seconds); 1 and a copy in `*out` (free out->body),
- * or 0. */
-static int take_rx(pstate *s, const char *iface, const char *applyno, int64_t until, rx *out)
-{
-    struct timespec ts = {(time_t)until, 0};
-    int found = 0;
-    pthread_mutex_lock(&s->mu);
-    for (;;) {
-        for (size_t i = 0; !found && i < s->nrx; i++) {
-            rx *r = &s->rx[i];
-            if (r->taken || strcmp(r->iface, iface) != 0 ||
-                (applyno && strcmp(r->applyno, applyno) != 0) || (!applyno && seen_before(s, i)))
-                continue;
-            r->taken = 1;
-            *out = *r;
-            out->body = malloc(r->len + 1);
-            if (out->body)
-                memcpy(out->body, r->body, r->len + 1);
-            found = out->body != NULL;
-        }
-        if (found || pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
-            break;
-    }
-    pthread_mutex_unlock(&s->mu);
-    return found;
-}
+#include "conform_receiver.h"
 
 /* ---- checks on what the platform sent ------------------------------------------------- */
 
@@ -390,7 +248,7 @@ static int obtain_app(conform *c, int refuse, char applyno[80], long long *id, r
                  "make the platform send a new baohanapply (application %d of this run) to "
                  "%s/baohanapply",
                  ++s->nwanted, s->listen_url);
-        if (!take_rx(s, "baohanapply", NULL, operator_deadline(c, what), got)) {
+        if (!conform_rx_take(s, "baohanapply", NULL, operator_deadline(c, what), got)) {
             snprintf(why, wn, "no baohanapply reached %s within --wait %lld s", s->listen_url,
                      (long long)c->wait);
             return -1;
@@ -427,7 +285,7 @@ static int obtain_app(conform *c, int refuse, char applyno[80], long long *id, r
         ok = 0;
         snprintf(why, wn, "setup: POST /admin/platform/apply answered no application.id");
     }
-    if (ok && !take_rx(s, "baohanapply", applyno, bh_time_now() + RX_WAIT, got)) {
+    if (ok && !conform_rx_take(s, "baohanapply", applyno, bh_time_now() + RX_WAIT, got)) {
         ok = 0;
         snprintf(why, wn,
                  "the admin API accepted application %s, but no baohanapply for it reached "
@@ -689,7 +547,7 @@ static void check_main(conform *c)
         got = admin_ok(c, path, "{\"reason\":\"招标项目终止，申请退保（一致性检查）\"}", &answer,
                        why, sizeof why);
         bh_msg_free(answer);
-        if (got && !take_rx(s, "quitapply", applyno, bh_time_now() + RX_WAIT, &r)) {
+        if (got && !conform_rx_take(s, "quitapply", applyno, bh_time_now() + RX_WAIT, &r)) {
             got = 0;
             snprintf(why, sizeof why,
                      "the admin API accepted quitapply, but none for %s reached "
@@ -702,7 +560,7 @@ static void check_main(conform *c)
                  "make the platform send quitapply for application %s (guarantee %s) to "
                  "%s/quitapply",
                  applyno, baohanno, s->listen_url);
-        if (!take_rx(s, "quitapply", applyno, operator_deadline(c, what), &r)) {
+        if (!conform_rx_take(s, "quitapply", applyno, operator_deadline(c, what), &r)) {
             got = -1;
             snprintf(why, sizeof why, "no quitapply for %s reached %s within --wait %lld s",
                      applyno, s->listen_url, (long long)c->wait);
@@ -794,7 +652,7 @@ int conform_platform(const cli_cmd *cmd, conform *c)
     conform_http *h = NULL;
     unsigned port = 0;
     char why[300];
-    if (conform_http_start(c->listen, BH_MSG_MAX_REQUEST, on_request, &s, &h, &port, why,
+    if (conform_http_start(c->listen, BH_MSG_MAX_REQUEST, conform_rx_handle, &s, &h, &port, why,
                            sizeof why) != BH_OK) {
         cli_error(cmd, "--listen: %s", why);
         pthread_cond_destroy(&s.cv);
@@ -831,9 +689,7 @@ int conform_platform(const cli_cmd *cmd, conform *c)
     check_replay(c);
 
     conform_http_stop(h);
-    for (size_t i = 0; i < s.nrx; i++)
-        free(s.rx[i].body);
-    free(s.rx);
+    conform_rx_release(&s);
     pthread_cond_destroy(&s.cv);
     pthread_mutex_destroy(&s.mu);
     c->role_state = NULL;

@@ -63,8 +63,10 @@ static void forward(const proxy *p, const conform_http_req *req, int *status, bh
     bh_client_free(c);
 }
 
-static void handle(void *ctx, const conform_http_req *req, int *status, bh_buf *out)
+static void handle(void *ctx, const conform_http_req *req, conform_http_resp *resp)
 {
+    int *status = &resp->status;
+    bh_buf *out = &resp->body;
     const proxy *p = ctx;
     bh_buf json;
     bh_buf_init(&json, BH_MSG_MAX_REQUEST);

@@ -247,8 +247,10 @@ static void notice(platform *p, const char *iface, const bh_msg *m, bh_buf *out)
     pthread_mutex_unlock(&p->mu);
 }
 
-static void handle(void *ctx, const conform_http_req *req, int *status, bh_buf *out)
+static void handle(void *ctx, const conform_http_req *req, conform_http_resp *resp)
 {
+    int *status = &resp->status;
+    bh_buf *out = &resp->body;
     platform *p = ctx;
     if (strncmp(req->path, "/admin/", 7) == 0) {
         admin(p, req, status, out);
