@@ -146,6 +146,16 @@ int conform_admin_show(conform *c, const char *path, const char *key, char *out,
  * values; bzjendtime and kaibiaotime in the future); NULL when out of memory. */
 bh_msg *conform_plain_for(const char *iface, const char *applyno);
 
+/* Adds the claim fields of claimsnotice (tests/data/examples; with "Reason",
+ * capital R as the specification writes it) to `m`. */
+bh_err conform_add_claim(bh_msg *m) BH_MUST_CHECK;
+
+/* The files of getbaohaninfo's data (PROTOCOL.md §7.3): URL field, the MD5
+ * field that vouches for it (NULL for payfileurl), and the name the platform
+ * suite's receiver serves it under. */
+#define CONFORM_FILES 6
+extern const char *const conform_files[CONFORM_FILES][3];
+
 /* `"key":"value"` with a leading comma when `comma`; 0 when out of room. */
 int conform_add_member(bh_buf *out, const char *key, const char *value, int comma);
 

@@ -365,3 +365,31 @@ int conform_admin_show(conform *c, const char *path, const char *key, char *out,
     bh_buf_release(&body);
     return out[0] != '\0';
 }
+
+bh_err conform_add_claim(bh_msg *m)
+{
+    /* tests/data/examples/claimsnotice.plain.json */
+    static const char *const claim[][2] = {
+        {"payeraccount", "35050166010700001234"},
+        {"payeramount", "200000.00"},
+        {"filelist", "[{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/0001/"
+                     "suopei.pdf\"},{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/"
+                     "0001/zhengming.pdf\"}]"},
+        {"applyusername", "陈晓梅"},
+        {"applyuserphone", "13906951234"},
+        {"Reason", "中标人放弃中标且拒绝签订合同"},
+    };
+    bh_err err = BH_OK;
+    for (size_t i = 0; !err && i < sizeof claim / sizeof *claim; i++)
+        err = bh_msg_set_str(m, claim[i][0], claim[i][1]);
+    return err;
+}
+
+const char *const conform_files[CONFORM_FILES][3] = {
+    {"baohanurl", "guaranteemd5", "guarantee.pdf"},
+    {"orderurl", "ordermd5", "order.pdf"},
+    {"qualficationfileurl", "qualficationfilemd5", "qualification.pdf"},
+    {"businesslicenseurl", "businesslicensemd5", "license.pdf"},
+    {"guaranteexmlurl", "guaranteexmlmd5", "guarantee.xml"},
+    {"payfileurl", NULL, "payment.pdf"},
+};

@@ -76,15 +76,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     bh_buf_init(&resp.body, BH_BUF_MAX_DEFAULT);
     if (p->too_big || p->oom) {
         resp.status = p->too_big ? 413 : 500;
-        conform_http_reply(&resp.body, 0,
-                           p->too_big ? "request body too large" : "out of memory");
+        conform_http_reply(&resp.body, 0, p->too_big ? "request body too large" : "out of memory");
     } else {
         const char *ct =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         const char *auth =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-        conform_http_req req = {method,         url, ct ? ct : "", auth ? auth : "",
-                                p->body.data ? p->body.data : "", p->body.len};
+        conform_http_req req = {
+            method,     url, ct ? ct : "", auth ? auth : "", p->body.data ? p->body.data : "",
+            p->body.len};
         h->fn(h->ctx, &req, &resp);
     }
     enum MHD_Result ret = respond(conn, &resp);

@@ -310,8 +310,8 @@ static void check_rejected(conform *c)
 /* The checks on the first issued guarantee, in order, then the one on the second. */
 enum {
     IC_INFO,
-    IC_FILE0, /* one per entry of file_pairs */
-    IC_B64 = IC_FILE0 + 6,
+    IC_FILE0, /* one per entry of conform_files */
+    IC_B64 = IC_FILE0 + CONFORM_FILES,
     IC_WRONGNO,
     IC_GIVEUP,
     IC_CLAIM,
@@ -337,15 +337,6 @@ static const char *const issued_checks[IC_COUNT][2] = {
     {"claimsnotice: a different claim refused", R_CLAIMOTHER},
     {"quitapply: claimed guarantee refused", R_QUITCLAIMED},
     {"quitapply: issued accepted, repeat accepted", R_QUIT},
-};
-
-static const char *const file_pairs[6][2] = {
-    {"baohanurl", "guaranteemd5"},
-    {"orderurl", "ordermd5"},
-    {"qualficationfileurl", "qualficationfilemd5"},
-    {"businesslicenseurl", "businesslicensemd5"},
-    {"guaranteexmlurl", "guaranteexmlmd5"},
-    {"payfileurl", NULL},
 };
 
 #define BASIC_ACCOUNT "6222020200112233445" /* the bidder's basic account, declared on the page */
@@ -606,10 +597,10 @@ static void check_info(conform *c, const char *applyno, const char *baohanno)
     bh_buf_init(&guarantee, (size_t)16 * 1024 * 1024);
     bh_buf_init(&decoded, (size_t)16 * 1024 * 1024);
     int have_guarantee = 0;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < CONFORM_FILES; i++) {
         const char *name = issued_checks[IC_FILE0 + i][0];
-        const char *url = dm ? bh_msg_text(dm, file_pairs[i][0]) : NULL;
-        const char *want = dm && file_pairs[i][1] ? bh_msg_text(dm, file_pairs[i][1]) : NULL;
+        const char *url = dm ? bh_msg_text(dm, conform_files[i][0]) : NULL;
+        const char *want = dm && conform_files[i][1] ? bh_msg_text(dm, conform_files[i][1]) : NULL;
         int status = 0;
         char md5[BH_MD5_HEX_LEN + 1] = "";
         bh_buf_reset(&file);
@@ -618,7 +609,7 @@ static void check_info(conform *c, const char *applyno, const char *baohanno)
             continue;
         }
         if (!url || !*url) {
-            snprintf(why, sizeof why, "data has no %s", file_pairs[i][0]);
+            snprintf(why, sizeof why, "data has no %s", conform_files[i][0]);
             conform_record(c, name, 0, R_FILES, NULL, why);
             continue;
         }
@@ -638,10 +629,10 @@ static void check_info(conform *c, const char *applyno, const char *baohanno)
             snprintf(why, sizeof why, "GET %s: expected HTTP 200, got %d", url, status);
         else
             snprintf(why, sizeof why, "GET %s: %zu bytes with MD5 %s, but %s is \"%s\"", url,
-                     file.len, md5, file_pairs[i][1] ? file_pairs[i][1] : "",
+                     file.len, md5, conform_files[i][1] ? conform_files[i][1] : "",
                      want ? want : "(absent)");
         conform_record(c, name,
-                       status == 200 && (!file_pairs[i][1] || (want && strcmp(want, md5) == 0)),
+                       status == 200 && (!conform_files[i][1] || (want && strcmp(want, md5) == 0)),
                        R_FILES, NULL, why);
         if (i == 0 && status == 200 && bh_buf_add(&guarantee, file.data, file.len) == BH_OK)
             have_guarantee = 1;
@@ -677,21 +668,8 @@ static bh_msg *followup(conform *c, const char *iface, const char *applyno, cons
         err = err ? err : bh_msg_set_str(m, "baohanno", baohanno);
     if (strcmp(iface, "quitapply") == 0)
         err = err ? err : bh_msg_set_str(m, "reason", "招标项目终止，申请退保（一致性检查）");
-    if (strcmp(iface, "claimsnotice") == 0) {
-        /* tests/data/examples/claimsnotice.plain.json */
-        static const char *const claim[][2] = {
-            {"payeraccount", "35050166010700001234"},
-            {"payeramount", "200000.00"},
-            {"filelist", "[{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/0001/"
-                         "suopei.pdf\"},{\"fileurl\":\"https://ggzy.example.gov.cn/claims/2026/"
-                         "0001/zhengming.pdf\"}]"},
-            {"applyusername", "陈晓梅"},
-            {"applyuserphone", "13906951234"},
-            {"Reason", "中标人放弃中标且拒绝签订合同"},
-        };
-        for (size_t i = 0; !err && i < sizeof claim / sizeof *claim; i++)
-            err = bh_msg_set_str(m, claim[i][0], claim[i][1]);
-    }
+    if (strcmp(iface, "claimsnotice") == 0)
+        err = err ? err : conform_add_claim(m);
     if (err) {
         c->oom = 1;
         bh_msg_free(m);

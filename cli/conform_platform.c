@@ -462,6 +462,229 @@ static void check_refused(conform *c)
     conform_ex_release(&e);
 }
 
+/* Makes the platform send `iface` for the application `id`/`applyno`
+ * (`baohanno`, may be NULL, for the operator's instructions): through the
+ * admin API action of that name (`body` may be NULL), or by asking the
+ * operator. 1 with the request in `*r` and, through the admin API, its
+ * answer in `*answer` (may be NULL); 0 or -1 with `why`. */
+static int obtain_call(conform *c, const char *iface, long long id, const char *applyno,
+                       const char *baohanno, const char *body, rx *r, bh_msg **answer, char *why,
+                       size_t wn)
+{
+    pstate *s = c->role_state;
+    if (answer)
+        *answer = NULL;
+    if (!c->admin_url) {
+        char what[700];
+        snprintf(what, sizeof what, "make the platform send %s for application %s%s%s%s to %s/%s",
+                 iface, applyno, baohanno ? " (guarantee " : "", baohanno ? baohanno : "",
+                 baohanno ? ")" : "", s->listen_url, iface);
+        if (conform_rx_take(s, iface, applyno, operator_deadline(c, what), r))
+            return 1;
+        snprintf(why, wn, "no %s for %s reached %s within --wait %lld s", iface, applyno,
+                 s->listen_url, (long long)c->wait);
+        return -1;
+    }
+    static const char *const verbs[][2] = {
+        {"getbaohaninfo", "/getbaohaninfo"},
+        {"giveupnotice", "/giveup"},
+        {"quitapply", "/quitapply"},
+        {"claimsnotice", "/claims"},
+    };
+    const char *verb = "";
+    for (size_t i = 0; i < sizeof verbs / sizeof *verbs; i++)
+        if (strcmp(iface, verbs[i][0]) == 0)
+            verb = verbs[i][1];
+    char path[128];
+    bh_msg *m = NULL;
+    app_path(path, sizeof path, id, verb);
+    if (!admin_ok(c, path, body, &m, why, wn))
+        return 0;
+    if (answer)
+        *answer = m;
+    else
+        bh_msg_free(m);
+    if (conform_rx_take(s, iface, applyno, bh_time_now() + RX_WAIT, r))
+        return 1;
+    snprintf(why, wn, "POST %s answered ok, but no %s for %s reached %s/%s", path, iface, applyno,
+             s->listen_url, iface);
+    if (answer) {
+        bh_msg_free(*answer);
+        *answer = NULL;
+    }
+    return 0;
+}
+
+/* What the platform recorded of one file check, by URL field. */
+typedef struct file_checks {
+    int ok[CONFORM_FILES]; /* 1 matched, 0 mismatch, -1 not checked */
+    int others_bad;        /* checks of anything else (baohanfile) that failed */
+    char bad[200];         /* the fields that failed */
+} file_checks;
+
+static bh_err file_check_item(const char *el, size_t len, void *ctx)
+{
+    file_checks *fc = ctx;
+    bh_msg *m = NULL;
+    if (bh_msg_parse(el, len, len, BH_PARSE_ALLOW_NESTED, &m, NULL) != BH_OK)
+        return BH_OK; /* not an object: counts as no check */
+    const char *field = bh_msg_text(m, "field");
+    const bh_field *ok = bh_msg_get(m, "ok");
+    int good = ok && ok->type == BH_JTRUE;
+    int known = 0;
+    for (size_t i = 0; field && i < CONFORM_FILES; i++)
+        if (strcmp(field, conform_files[i][0]) == 0) {
+            fc->ok[i] = good;
+            known = 1;
+        }
+    fc->others_bad += !known && !good;
+    if (!good) {
+        size_t n = strlen(fc->bad);
+        snprintf(fc->bad + n, sizeof fc->bad - n, "%s%s", n ? ", " : "", field ? field : "?");
+    }
+    bh_msg_free(m);
+    return BH_OK;
+}
+
+/* application.file_checks of an admin answer; 0 when it has none. */
+static int read_file_checks(const bh_msg *answer, file_checks *fc)
+{
+    memset(fc, 0, sizeof *fc);
+    for (size_t i = 0; i < CONFORM_FILES; i++)
+        fc->ok[i] = -1;
+    bh_msg *app = conform_member_object(answer, "application");
+    const bh_field *f = app ? bh_msg_get(app, "file_checks") : NULL;
+    int have = f && f->type == BH_JARRAY &&
+               bh_json_array_each(f->value, f->value_len, file_check_item, fc, NULL,
+                                  "file_checks") == BH_OK;
+    bh_msg_free(app);
+    return have;
+}
+
+#define R_DOWNLOAD "PROTOCOL.md §7.3: the platform downloads every file URL of the answer"
+#define R_FILECHECK "PROTOCOL.md §7.3: each file is checked against its MD5, baohanfile against it"
+#define R_MISMATCH "PROTOCOL.md §7.3: a file that does not match its MD5 is recorded as a mismatch"
+
+/* getbaohaninfo of an issued guarantee: what the platform sent, that it
+ * downloaded every file and (admin API) found them matching; with `spoil`
+ * the answer's ordermd5 is wrong and only that mismatch is checked. */
+static void check_info(conform *c, long long id, const char *applyno, const char *baohanno,
+                       int spoil)
+{
+    static const char *const names[][2] = {
+        {"getbaohaninfo: the platform downloads every file URL", R_DOWNLOAD},
+        {"getbaohaninfo: every file checked and found to match (admin API)", R_FILECHECK},
+        {"getbaohaninfo: a file whose MD5 differs recorded as a mismatch (admin API)", R_MISMATCH},
+    };
+    pstate *s = c->role_state;
+    char why[700];
+    rx r;
+    bh_msg *answer = NULL;
+    if (spoil) {
+        pthread_mutex_lock(&s->mu);
+        snprintf(s->bad_md5, sizeof s->bad_md5, "%s", applyno);
+        pthread_mutex_unlock(&s->mu);
+    }
+    int got =
+        obtain_call(c, "getbaohaninfo", id, applyno, baohanno, NULL, &r, &answer, why, sizeof why);
+    if (got != 1) {
+        if (!spoil)
+            sent_not_run(c, "getbaohaninfo", 0, got, why);
+        not_run(c, names + (spoil ? 2 : 0), spoil ? 1 : c->admin_url ? 2 : 1, got, why);
+        return;
+    }
+    if (!spoil) {
+        check_sent(c, "getbaohaninfo", &r, NULL, baohanno);
+        int n = conform_rx_downloads(s, applyno, bh_time_now() + RX_WAIT);
+        snprintf(why, sizeof why, "%d of the %d file URLs of the answer were downloaded", n,
+                 CONFORM_FILES);
+        conform_record(c, names[0][0], n == CONFORM_FILES, names[0][1], NULL, why);
+    }
+    free(r.body);
+    if (c->admin_url) {
+        file_checks fc;
+        int have = read_file_checks(answer, &fc), all = have && !fc.others_bad;
+        for (size_t i = 0; i < CONFORM_FILES; i++)
+            all = all && fc.ok[i] == (spoil && i == 1 ? 0 : 1);
+        if (!have)
+            snprintf(why, sizeof why, "the admin API's answer has no application.file_checks");
+        else if (spoil)
+            snprintf(why, sizeof why,
+                     "ordermd5 was wrong: expected orderurl (only) not ok; not ok: %s",
+                     fc.bad[0] ? fc.bad : "none");
+        else
+            snprintf(why, sizeof why, "every file matches, but the platform found not ok: %s",
+                     fc.bad[0] ? fc.bad : "(a file was not checked)");
+        conform_record(c, names[spoil ? 2 : 1][0], all, names[spoil ? 2 : 1][1], NULL, why);
+    }
+    bh_msg_free(answer);
+}
+
+/* A new application accepted by a notice (issued); 1, or 0/-1 with `why`. */
+static int obtain_issued(conform *c, char applyno[80], long long *id, char baohanno[128], char *why,
+                         size_t wn)
+{
+    int got = obtain_app(c, 0, applyno, id, NULL, NULL, why, wn);
+    if (got != 1)
+        return got;
+    exchange e;
+    conform_ex_init(&e);
+    baohanno_for(applyno, baohanno);
+    if (send_notice(c, "baohannotice", applyno, baohanno, "1", bh_time_now(), &e) != 1) {
+        got = 0;
+        snprintf(why, wn, "setup: the platform refused the baohannotice of application %s",
+                 applyno);
+    }
+    conform_ex_release(&e);
+    return got;
+}
+
+/* giveupnotice of a sent application, claimsnotice of an issued one, and
+ * the getbaohaninfo whose MD5 is wrong: what the platform sends. */
+static void check_giveup_claims(conform *c)
+{
+    char applyno[80], baohanno[128], why[700];
+    long long id;
+    rx r;
+    int got = obtain_app(c, 0, applyno, &id, NULL, NULL, why, sizeof why);
+    if (got == 1)
+        got = obtain_call(c, "giveupnotice", id, applyno, NULL, NULL, &r, NULL, why, sizeof why);
+    if (got == 1) {
+        check_sent(c, "giveupnotice", &r, NULL, NULL);
+        free(r.body);
+    } else {
+        sent_not_run(c, "giveupnotice", 0, got, why);
+    }
+
+    bh_msg *claim = bh_msg_new();
+    bh_buf body;
+    bh_buf_init(&body, BH_BUF_MAX_DEFAULT);
+    if (!claim || conform_add_claim(claim) || bh_msg_to_json(claim, 0, &body))
+        c->oom = 1;
+    got = obtain_issued(c, applyno, &id, baohanno, why, sizeof why);
+    if (got == 1)
+        got = obtain_call(c, "claimsnotice", id, applyno, baohanno, body.data, &r, NULL, why,
+                          sizeof why);
+    if (got == 1) {
+        check_sent(c, "claimsnotice", &r, c->admin_url ? claim : NULL, baohanno);
+        free(r.body);
+    } else {
+        sent_not_run(c, "claimsnotice", c->admin_url != NULL, got, why);
+    }
+    bh_msg_free(claim);
+    bh_buf_release(&body);
+
+    if (!c->admin_url)
+        return;
+    got = obtain_issued(c, applyno, &id, baohanno, why, sizeof why);
+    if (got == 1)
+        check_info(c, id, applyno, baohanno, 1);
+    else
+        conform_record(c,
+                       "getbaohaninfo: a file whose MD5 differs recorded as a mismatch (admin API)",
+                       0, R_MISMATCH, NULL, why);
+}
+
 enum { M_PAYURL, M_HAPPY, M_RETRY, M_CONFLICT, M_QUITEARLY, M_COUNT };
 
 /* The main application: what the platform sent, its Payurl, the notice, its
@@ -540,32 +763,10 @@ static void check_main(conform *c)
         {"quitnotice: wrong baohanno refused", R_QUITNO},
         {"quitnotice: after quitapply accepted, repeat accepted", R_QUIT},
     };
-    got = 1;
-    if (c->admin_url) {
-        bh_msg *answer = NULL;
-        app_path(path, sizeof path, id, "/quitapply");
-        got = admin_ok(c, path, "{\"reason\":\"招标项目终止，申请退保（一致性检查）\"}", &answer,
-                       why, sizeof why);
-        bh_msg_free(answer);
-        if (got && !conform_rx_take(s, "quitapply", applyno, bh_time_now() + RX_WAIT, &r)) {
-            got = 0;
-            snprintf(why, sizeof why,
-                     "the admin API accepted quitapply, but none for %s reached "
-                     "%s/quitapply",
-                     applyno, s->listen_url);
-        }
-    } else {
-        char what[600];
-        snprintf(what, sizeof what,
-                 "make the platform send quitapply for application %s (guarantee %s) to "
-                 "%s/quitapply",
-                 applyno, baohanno, s->listen_url);
-        if (!conform_rx_take(s, "quitapply", applyno, operator_deadline(c, what), &r)) {
-            got = -1;
-            snprintf(why, sizeof why, "no quitapply for %s reached %s within --wait %lld s",
-                     applyno, s->listen_url, (long long)c->wait);
-        }
-    }
+    check_info(c, id, applyno, baohanno, 0);
+    got = obtain_call(c, "quitapply", id, applyno, baohanno,
+                      "{\"reason\":\"招标项目终止，申请退保（一致性检查）\"}", &r, NULL, why,
+                      sizeof why);
     if (got != 1) {
         sent_not_run(c, "quitapply", 0, got, why);
         not_run(c, quit_names, 4, got, why);
@@ -673,6 +874,7 @@ int conform_platform(const cli_cmd *cmd, conform *c)
     check_main(c);
     if (c->admin_url)
         check_refused(c);
+    check_giveup_claims(c);
     check_rejection(c);
     check_never_sent(c);
     conform_check_all_missing(c, "baohannotice");

@@ -6,15 +6,6 @@
 
 #include "conform_receiver.h"
 
-const char *const conform_rx_files[RX_FILES][3] = {
-    {"baohanurl", "guaranteemd5", "guarantee.pdf"},
-    {"orderurl", "ordermd5", "order.pdf"},
-    {"qualficationfileurl", "qualficationfilemd5", "qualification.pdf"},
-    {"businesslicenseurl", "businesslicensemd5", "license.pdf"},
-    {"guaranteexmlurl", "guaranteexmlmd5", "guarantee.xml"},
-    {"payfileurl", NULL, "payment.pdf"},
-};
-
 /* The bytes served as file `name` of `applyno`: made from both, so that no
  * two are alike and nothing needs keeping. */
 static bh_err file_bytes(const char *applyno, const char *name, bh_buf *out)
@@ -76,8 +67,8 @@ static bh_err info_answer(const pstate *s, const char *applyno, bh_buf *out)
     bh_err err = data ? BH_OK : BH_ENOMEM;
     for (size_t i = 0; !err && i < sizeof fixed / sizeof *fixed; i++)
         err = bh_msg_set_str(data, fixed[i][0], fixed[i][1]);
-    for (size_t i = 0; !err && i < RX_FILES; i++) {
-        const char *const *f = conform_rx_files[i];
+    for (size_t i = 0; !err && i < CONFORM_FILES; i++) {
+        const char *const *f = conform_files[i];
         err = file_url(s, applyno, f[2], &url);
         err = err ? err : bh_msg_set_str(data, f[0], url.data);
         /* The one application the suite spoils: an MD5 of other bytes. */
@@ -88,7 +79,7 @@ static bh_err info_answer(const pstate *s, const char *applyno, bh_buf *out)
         if (!err && f[1])
             err = bh_msg_set_str(data, f[1], md5);
     }
-    err = err ? err : file_bytes(applyno, conform_rx_files[0][2], &bytes);
+    err = err ? err : file_bytes(applyno, conform_files[0][2], &bytes);
     err = err ? err : bh_base64_encode(bytes.data, bytes.len, &b64);
     err = err ? err : bh_msg_set_str(data, "baohanfile", b64.data);
     bh_buf_reset(out);
@@ -109,8 +100,8 @@ static void serve_file(const conform_http_req *req, conform_http_resp *resp, cha
     const char *slash = strrchr(rest, '/');
     applyno[0] = '\0';
     int known = 0;
-    for (size_t i = 0; slash && i < RX_FILES; i++)
-        known |= strcmp(slash + 1, conform_rx_files[i][2]) == 0;
+    for (size_t i = 0; slash && i < CONFORM_FILES; i++)
+        known |= strcmp(slash + 1, conform_files[i][2]) == 0;
     if (!known || (size_t)(slash - rest) >= 80) {
         resp->status = 404;
         conform_http_reply(&resp->body, 0, "no such file");
@@ -256,17 +247,17 @@ int conform_rx_downloads(pstate *s, const char *applyno, int64_t until)
     pthread_mutex_lock(&s->mu);
     for (;;) {
         n = 0;
-        for (size_t f = 0; f < RX_FILES; f++) {
+        for (size_t f = 0; f < CONFORM_FILES; f++) {
             int seen = 0;
             for (size_t i = 0; !seen && i < s->nrx; i++) {
                 const char *p = strrchr(s->rx[i].path, '/');
                 seen = strcmp(s->rx[i].iface, "GET") == 0 &&
                        strcmp(s->rx[i].applyno, applyno) == 0 && p &&
-                       strcmp(p + 1, conform_rx_files[f][2]) == 0;
+                       strcmp(p + 1, conform_files[f][2]) == 0;
             }
             n += seen;
         }
-        if (n == RX_FILES || pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
+        if (n == CONFORM_FILES || pthread_cond_timedwait(&s->cv, &s->mu, &ts) != 0)
             break;
     }
     pthread_mutex_unlock(&s->mu);

@@ -14,7 +14,6 @@
 #include "conform_http.h"
 
 #define RX_WAIT 10 /* seconds a request the admin API says it sent may take to arrive */
-#define RX_FILES 6 /* files in a getbaohaninfo answer */
 
 /* One request the platform sent to the suite's receiver. */
 typedef struct rx {
@@ -44,9 +43,6 @@ typedef struct pstate {
     char quit_applyno[80], quit_baohanno[128];
 } pstate;
 
-/* The files of a getbaohaninfo answer: URL field, MD5 field (or NULL), name. */
-extern const char *const conform_rx_files[RX_FILES][3];
-
 /* The conform_http_fn of the receiver; `ctx` is the pstate. */
 void conform_rx_handle(void *ctx, const conform_http_req *req, conform_http_resp *resp);
 
@@ -55,7 +51,7 @@ void conform_rx_handle(void *ctx, const conform_http_req *req, conform_http_resp
  * `until` (unix seconds); 1 and a copy in `*out` (free out->body), or 0. */
 int conform_rx_take(pstate *s, const char *iface, const char *applyno, int64_t until, rx *out);
 
-/* How many of the RX_FILES files of `applyno` have been downloaded, waiting
+/* How many of the CONFORM_FILES files of `applyno` have been downloaded, waiting
  * until all have or `until` passes. */
 int conform_rx_downloads(pstate *s, const char *applyno, int64_t until);
 

@@ -87,7 +87,10 @@ done
 expect_rc 1 "conform against the JSON-signing platform"
 expect_failed "the JSON-signing platform" \
     "baohanapply sent: signature verifies (SM3 over the byte-sorted string)" \
-    "quitapply sent: signature verifies (SM3 over the byte-sorted string)"
+    "getbaohaninfo sent: signature verifies (SM3 over the byte-sorted string)" \
+    "quitapply sent: signature verifies (SM3 over the byte-sorted string)" \
+    "giveupnotice sent: signature verifies (SM3 over the byte-sorted string)" \
+    "claimsnotice sent: signature verifies (SM3 over the byte-sorted string)"
 expect_no_leak $SECRET "conform --role platform"
 expect_no_leak "$TOKEN" "conform --role platform"
 # The table names the rule and shows what the platform sent.
@@ -114,7 +117,7 @@ expect_err_has "make the platform send a new baohanapply (application 1 of this 
     "--wait tells the operator what to do"
 checks=$((checks + 1))
 grep -q '"passed":3,"failed":0,"skipped":[1-9][0-9]*,' "$T/out" ||
-    fail "--wait 1: 3 checks pass, the rest are skipped: $(head -c 300 "$T/out")"
+    fail "--wait 1: 3 checks pass (never-sent, malformed, oversized), the rest are skipped: $(head -c 300 "$T/out")"
 checks=$((checks + 1))
 grep -q '"name":"baohannotice: happy path (applystatus 1 with baohanno)","result":"SKIPPED","rule":"[^"]*","why":"no baohanapply reached http://127.0.0.1:'"$lport"' within --wait 1 s"' \
     "$T/out" || fail "a skipped check says why: $(head -c 600 "$T/out")"

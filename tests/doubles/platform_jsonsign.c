@@ -1,14 +1,15 @@
 /* A deliberately wrong platform: right in everything `baohan conform --role
- * platform` checks, except that what it sends (baohanapply, quitapply) is
+ * platform` checks, except that what it sends (every interface) is
  * signed over the JSON text of the request instead of the sorted key=value
- * string of PROTOCOL.md §4. The suite must report exactly the two
- * "… sent: signature verifies" checks.
+ * string of PROTOCOL.md §4. The suite must report exactly the
+ * "… sent: signature verifies" checks, one per interface it sends.
  *
  * It holds applications in memory and serves, on one port, baohannotice and
  * quitnotice (authenticated, validated, idempotent, state-checked like the
  * real platform role) and the admin API of docs' platform contract:
  * POST /admin/platform/apply, GET /admin/platform/applications/ID and
- * POST /admin/platform/applications/ID/quitapply.
+ * POST /admin/platform/applications/ID/{getbaohaninfo,giveup,quitapply,claims}
+ * (getbaohaninfo downloads every file and checks its MD5).
  *
  *   double_platform_jsonsign --listen 127.0.0.1:0 --institution-url URL
  *       --name NAME --appkey K --appsecret S --key SM4KEY --token T */
@@ -19,6 +20,7 @@
 typedef struct app {
     long long id;
     char applyno[80], state[24], payurl[1024], baohanno[128], applystatus[4];
+    char file_checks[2048]; /* JSON array, after getbaohaninfo */
 } app;
 
 typedef struct platform {
@@ -47,7 +49,8 @@ static int app_json(const app *a, bh_buf *out)
            bh_json_quote(a->payurl, strlen(a->payurl), out) == BH_OK &&
            bh_buf_addstr(out, ",\"baohanno\":") == BH_OK &&
            bh_json_quote(a->baohanno, strlen(a->baohanno), out) == BH_OK &&
-           bh_buf_addch(out, '}') == BH_OK;
+           bh_buf_addf(out, ",\"file_checks\":%s}", a->file_checks[0] ? a->file_checks : "[]") ==
+               BH_OK;
 }
 
 static void admin_error(int *status, bh_buf *out, int http, const char *error)
@@ -61,9 +64,9 @@ static void admin_error(int *status, bh_buf *out, int http, const char *error)
 
 /* THE BUG: seals `plain` correctly, then replaces the signature with SM3 of
  * the request's JSON text (without sign) and "&appsecret=…". Sends it to the
- * institution; 1 with the answer's code and Payurl, 0 when no answer came. */
-static int send_wrong(platform *p, const char *iface, const bh_msg *plain, int *code,
-                      char payurl[1024])
+ * institution; returns its parsed answer (NULL when none came) and sets
+ * `*code` (1, 0, or -1 when no answer). */
+static bh_msg *send_wrong(platform *p, const char *iface, const bh_msg *plain, int *code)
 {
     bh_msg *wire = NULL, *answer = NULL;
     bh_buf text, resp;
@@ -88,18 +91,14 @@ static int send_wrong(platform *p, const char *iface, const bh_msg *plain, int *
     if (ok && bh_msg_parse(resp.data ? resp.data : "", resp.len, resp.len, BH_PARSE_ALLOW_NESTED,
                            &answer, NULL) == BH_OK) {
         const char *cd = bh_msg_text(answer, "code");
-        const bh_field *pu = bh_msg_get_nocase(answer, "Payurl");
         *code = cd && strcmp(cd, "1") == 0 ? 1 : 0;
-        if (payurl)
-            snprintf(payurl, 1024, "%s", pu && pu->type == BH_JSTRING ? pu->value : "");
     }
-    bh_msg_free(answer);
     bh_msg_free(wire);
     bh_buf_wipe(&text);
     bh_buf_release(&text);
     bh_buf_release(&resp);
     bh_client_free(c);
-    return ok;
+    return answer;
 }
 
 static void admin_answer(platform *p, const app *a, int code, int *status, bh_buf *out)
@@ -137,45 +136,127 @@ static void admin_apply(platform *p, const bh_msg *body, int *status, bh_buf *ou
         }
         pthread_mutex_unlock(&p->mu);
         int code = -1;
-        char payurl[1024] = "";
+        bh_msg *answer = a ? send_wrong(p, "baohanapply", fields, &code) : NULL;
+        const bh_field *pu = answer ? bh_msg_get_nocase(answer, "Payurl") : NULL;
         if (!a) {
             admin_error(status, out, 409, "applyno: already applied");
-        } else if (!send_wrong(p, "baohanapply", fields, &code, payurl) || code < 0) {
+        } else if (code < 0) {
             admin_error(status, out, 502, "the institution did not answer");
         } else {
             pthread_mutex_lock(&p->mu);
             snprintf(a->state, sizeof a->state, "%s", code == 1 ? "sent" : "refused");
-            snprintf(a->payurl, sizeof a->payurl, "%s", payurl);
+            snprintf(a->payurl, sizeof a->payurl, "%s",
+                     pu && pu->type == BH_JSTRING ? pu->value : "");
             admin_answer(p, a, code, status, out);
             pthread_mutex_unlock(&p->mu);
         }
+        bh_msg_free(answer);
     }
     bh_diag_release(&d);
     bh_msg_free(fields);
 }
 
-static void admin_quitapply(platform *p, app *a, const bh_msg *body, int *status, bh_buf *out)
+/* Downloads every file of getbaohaninfo's data and checks it against its
+ * MD5 (and baohanfile against baohanurl), as file_checks JSON into `fc`. */
+static void check_files(const bh_msg *answer, char *fc, size_t n)
 {
-    const char *reason = body ? bh_msg_text(body, "reason") : NULL;
+    /* Its own table, not the suite's: a double stands for someone else's code. */
+    static const char *const files[][2] = {
+        {"baohanurl", "guaranteemd5"},
+        {"orderurl", "ordermd5"},
+        {"qualficationfileurl", "qualficationfilemd5"},
+        {"businesslicenseurl", "businesslicensemd5"},
+        {"guaranteexmlurl", "guaranteexmlmd5"},
+        {"payfileurl", NULL},
+    };
+    const bh_field *f = bh_msg_get(answer, "data");
+    bh_msg *data = NULL;
+    bh_client *c = bh_client_new(NULL);
+    bh_buf bytes, guarantee, copy;
+    bh_buf_init(&bytes, BH_BUF_MAX_DEFAULT);
+    bh_buf_init(&guarantee, BH_BUF_MAX_DEFAULT);
+    bh_buf_init(&copy, BH_BUF_MAX_DEFAULT);
+    size_t len = (size_t)snprintf(fc, n, "[");
+    if (c && f && f->type == BH_JOBJECT &&
+        bh_msg_parse(f->value, f->value_len, f->value_len, 0, &data, NULL) == BH_OK) {
+        for (size_t i = 0; i < sizeof files / sizeof *files && len < n; i++) {
+            const char *url = bh_msg_text(data, files[i][0]);
+            const char *want = files[i][1] ? bh_msg_text(data, files[i][1]) : NULL;
+            char md5[BH_MD5_HEX_LEN + 1] = "";
+            int status = 0;
+            bh_buf *into = i == 0 ? &guarantee : &bytes;
+            bh_buf_reset(&bytes);
+            int ok = url && bh_client_get(c, url, &status, into, NULL) == BH_OK && status == 200 &&
+                     bh_md5_hex(into->data ? into->data : "", into->len, md5) == BH_OK &&
+                     (!files[i][1] || (want && strcmp(want, md5) == 0));
+            len += (size_t)snprintf(fc + len, n - len, "%s{\"field\":\"%s\",\"ok\":%s}",
+                                    i ? "," : "", files[i][0], ok ? "true" : "false");
+        }
+        const char *b64 = bh_msg_text(data, "baohanfile");
+        int same = b64 && bh_base64_decode(b64, strlen(b64), &copy) == BH_OK &&
+                   copy.len == guarantee.len &&
+                   (copy.len == 0 || memcmp(copy.data, guarantee.data, copy.len) == 0);
+        if (len < n)
+            len += (size_t)snprintf(fc + len, n - len, ",{\"field\":\"baohanfile\",\"ok\":%s}",
+                                    same ? "true" : "false");
+    }
+    if (len < n)
+        snprintf(fc + len, n - len, "]");
+    bh_msg_free(data);
+    bh_buf_release(&bytes);
+    bh_buf_release(&guarantee);
+    bh_buf_release(&copy);
+    bh_client_free(c);
+}
+
+/* POST /admin/platform/applications/ID/VERB: sends the interface to the
+ * institution (with the body's fields) when the application's state allows. */
+static void admin_action(platform *p, app *a, const char *verb, const bh_msg *body, int *status,
+                         bh_buf *out)
+{
+    static const char *const verbs[][4] = {
+        /* verb, interface, state needed, state after code 1 */
+        {"/giveup", "giveupnotice", "sent", "given_up"},
+        {"/quitapply", "quitapply", "issued", "quit_requested"},
+        {"/claims", "claimsnotice", "issued", "issued"},
+        {"/getbaohaninfo", "getbaohaninfo", "issued", "issued"},
+    };
+    size_t k = 0;
+    while (k < sizeof verbs / sizeof *verbs && strcmp(verbs[k][0], verb) != 0)
+        k++;
+    if (k == sizeof verbs / sizeof *verbs) {
+        admin_error(status, out, 404, "no such action");
+        return;
+    }
     bh_msg *plain = bh_msg_new();
     pthread_mutex_lock(&p->mu);
-    int issued = strcmp(a->state, "issued") == 0;
+    int allowed = strcmp(a->state, verbs[k][2]) == 0;
     int ok = plain && bh_msg_set_str(plain, "applyno", a->applyno) == BH_OK &&
-             bh_msg_set_str(plain, "baohanno", a->baohanno) == BH_OK &&
-             bh_msg_set_str(plain, "reason", reason ? reason : "退保") == BH_OK;
+             (k == 0 || bh_msg_set_str(plain, "baohanno", a->baohanno) == BH_OK);
     pthread_mutex_unlock(&p->mu);
+    for (size_t i = 0; ok && body && i < bh_msg_count(body); i++) {
+        const bh_field *f = bh_msg_at(body, i);
+        ok = bh_msg_set(plain, f->key, f->value, f->value_len, f->type) == BH_OK;
+    }
     int code = -1;
-    if (!issued)
-        admin_error(status, out, 409, "state: quitapply needs an issued guarantee");
-    else if (!ok || !send_wrong(p, "quitapply", plain, &code, NULL) || code < 0)
+    bh_msg *answer = allowed && ok ? send_wrong(p, verbs[k][1], plain, &code) : NULL;
+    char fc[2048] = "";
+    if (code == 1 && k == 3)
+        check_files(answer, fc, sizeof fc);
+    if (!allowed)
+        admin_error(status, out, 409, "state: this action is not allowed in this state");
+    else if (code < 0)
         admin_error(status, out, 502, "the institution did not answer");
     else {
         pthread_mutex_lock(&p->mu);
         if (code == 1)
-            snprintf(a->state, sizeof a->state, "quit_requested");
+            snprintf(a->state, sizeof a->state, "%s", verbs[k][3]);
+        if (fc[0])
+            snprintf(a->file_checks, sizeof a->file_checks, "%s", fc);
         admin_answer(p, a, code, status, out);
         pthread_mutex_unlock(&p->mu);
     }
+    bh_msg_free(answer);
     bh_msg_free(plain);
 }
 
@@ -202,14 +283,12 @@ static void admin(platform *p, const conform_http_req *req, int *status, bh_buf 
         app *a = id > 0 && (size_t)id <= p->napps ? &p->apps[id - 1] : NULL;
         if (!a)
             admin_error(status, out, 404, "no such application");
-        else if (strcmp(end, "/quitapply") == 0)
-            admin_quitapply(p, a, body, status, out);
         else if (*end == '\0') {
             pthread_mutex_lock(&p->mu);
             admin_answer(p, a, 1, status, out);
             pthread_mutex_unlock(&p->mu);
         } else
-            admin_error(status, out, 404, "no such action");
+            admin_action(p, a, end, body, status, out);
     } else {
         admin_error(status, out, 404, "no such path");
     }
