@@ -7,7 +7,8 @@
  *   conform_checks.c       checks shared by both roles (signatures, transport, …)
  *   conform_institution.c  the suite against an institution
  *   conform_platform.c     the suite against a platform (plays the institution)
- *   conform_http.c         the small HTTP server the platform suite listens with
+ *   conform_receiver.c     the institution's side of the wire as the suite plays it
+ *   conform_http.c         the small HTTP server the receiver (and test doubles) use
  *
  * Every check is independent: it makes its own application, so a failure
  * does not cascade and reruns against the same server do not collide. */

@@ -2,9 +2,10 @@
  * of the platform side. The suite plays the institution: it serves the
  * institution's interfaces on --listen (the platform under test must have
  * that address as the URL of the institution whose credentials the suite
- * holds), makes the platform send baohanapply and quitapply through its
- * admin API (or asks an operator to, with --wait), checks what arrives, and
- * sends baohannotice and quitnotice to the platform's BASE URL.
+ * holds; conform_receiver.c), makes the platform send baohanapply,
+ * getbaohaninfo, giveupnotice, quitapply and claimsnotice through its admin
+ * API (or asks an operator to, with --wait), checks what arrives, and sends
+ * baohannotice and quitnotice to the platform's BASE URL.
  *
  * The receiver answers every baohanapply with code 1 and a Payurl, even one
  * whose signature is wrong (that check fails on its own), so that one fault
