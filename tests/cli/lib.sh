@@ -135,12 +135,23 @@ appsecret = s3cr3t-FI001
 sm4_key = 0123456789abcdeffedcba9876543210
 url = http://127.0.0.1:1
 INI
-    chmod 600 "$T/baohand.ini"
-    "$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
+    launch_baohand "$T/baohand.ini"
+}
+
+# launch_baohand CONFIG: starts baohand with CONFIG (mode 600), waits for both
+# listeners, sets $daemon, $port and $admin_port, and stops it on exit; a
+# daemon that does not start is a failure and ends the test.
+launch_baohand()
+{
+    chmod 600 "$1"
+    # A log left by an earlier daemon must not be read as this one's: the
+    # shell truncates it only once the new process runs.
+    rm -f "$T/daemon.err"
+    "$BAOHAND" --config "$1" >"$T/daemon.out" 2>"$T/daemon.err" &
     daemon=$!
     trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT
     i=0
-    while ! grep -q 'listening on' "$T/daemon.err" && [ $i -lt 200 ]; do
+    while ! grep -q 'admin on' "$T/daemon.err" 2>/dev/null && [ $i -lt 200 ]; do
         sleep 0.05
         i=$((i + 1))
     done

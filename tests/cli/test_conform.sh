@@ -1,7 +1,7 @@
 # baohan conform: the conformance suite passes against our institution
 # daemon, and it can fail: with a wrong appsecret or a wrong SM4 key the
 # checks that need a request the server can open fail, the refusals still
-# pass. --json has the same counts; --role platform is not available yet.
+# pass. --json has the same counts.
 # With the admin API the suite issues guarantees itself and every check on
 # them passes; with --wait and nobody to approve they are SKIPPED (exit 1).
 . "$(dirname "$0")/lib.sh"
@@ -14,17 +14,11 @@ sed -e "/^\[server\]/,/^\[admin\]/s|^listen = .*|listen = 127.0.0.1:$port|" \
     -e "/^\[admin\]/,/^\[institution\]/s|^listen = .*|listen = 127.0.0.1:$admin_port|" \
     -e "s|^public_url = .*|public_url = http://127.0.0.1:$port|" "$T/baohand.ini" >"$T/ini.new"
 mv "$T/ini.new" "$T/baohand.ini"
-chmod 600 "$T/baohand.ini"
-"$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
-daemon=$!
-i=0
-while ! grep -q 'admin on' "$T/daemon.err" && [ $i -lt 200 ]; do
-    sleep 0.05
-    i=$((i + 1))
-done
+first_port=$port
+launch_baohand "$T/baohand.ini"
 checks=$((checks + 1))
-grep -q "listening on .*(port $port)" "$T/daemon.err" ||
-    fail "baohand did not restart on port $port: $(cat "$T/daemon.err")"
+[ "$port" = "$first_port" ] ||
+    fail "baohand did not restart on port $first_port: $(cat "$T/daemon.err")"
 URL="http://127.0.0.1:$port"
 ADMIN="http://127.0.0.1:$admin_port"
 SECRET=s3cr3t-FI001
@@ -181,8 +175,14 @@ grep -q '^      answer: no answer: ' "$T/out" || fail "a failure says no answer 
 
 # Usage.
 run conform --role platform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
-expect_rc 2 "--role platform"
-expect_err_has "platform is not available yet" "--role platform"
+expect_rc 2 "--role platform without --listen"
+expect_err_has "--role platform needs --listen ADDR" "--role platform without --listen"
+run conform --role platform --url "$URL" --listen 127.0.0.1:0 --appkey FI001 --appsecret $SECRET \
+    --key $KEY --admin-url "$ADMIN" --admin-token "$TOKEN"
+expect_rc 2 "--role platform with --admin-url but no --institution"
+run conform --role institution --url "$URL" --listen 127.0.0.1:0 --appkey FI001 \
+    --appsecret $SECRET --key $KEY
+expect_rc 2 "--listen with --role institution"
 run conform --role bank --url "$URL"
 expect_rc 2 "an unknown role"
 run conform --url "$URL" --appkey FI001 --appsecret $SECRET --key $KEY
