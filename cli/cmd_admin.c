@@ -126,14 +126,17 @@ static bh_err print_row(const char *element, size_t len, void *ctx)
     return BH_OK;
 }
 
-static int list(const cli_cmd *cmd, const admin_opts *o)
+/* GET `base` with key=value& for each value set (percent-encoded), then
+ * the answer's applications as a table (`header`, then `row` each), or the
+ * answer itself with --json. */
+static int list_table(const cli_cmd *cmd, const admin_opts *o, const char *base,
+                      const char *const *keys, const char *const *values, size_t n,
+                      void (*header)(void), bh_json_element_fn row)
 {
     bh_buf path;
     bh_buf_init(&path, 4096);
-    bh_err err = bh_buf_addstr(&path, "/admin/applications?");
-    const char *keys[] = {"state", "bidder", "from", "to", "limit", "offset"};
-    const char *values[] = {o->state, o->bidder, o->from, o->to, o->limit, o->offset};
-    for (size_t i = 0; !err && i < 6; i++) {
+    bh_err err = bh_buf_addstr(&path, base);
+    for (size_t i = 0; !err && i < n; i++) {
         if (!values[i])
             continue;
         err = bh_buf_addf(&path, "%s=", keys[i]);
@@ -151,15 +154,27 @@ static int list(const cli_cmd *cmd, const admin_opts *o)
         rc = print_answer(cmd, answer, "");
     } else if (rc == CLI_EXIT_OK) {
         const bh_field *apps = bh_msg_get(answer, "applications");
-        printf("%-6s %-15s %-22s %12s %10s %-20s %-19s  %s\n", "ID", "STATE", "APPLYNO", "AMOUNT",
-               "PREMIUM", "BAOHANNO", "CREATED", "BIDDER");
-        if (apps && bh_json_array_each(apps->value, apps->value_len, print_row, NULL, NULL,
+        header();
+        if (apps && bh_json_array_each(apps->value, apps->value_len, row, NULL, NULL,
                                        "applications") != BH_OK)
             rc = cli_internal(cmd, BH_EJSON);
     }
     bh_msg_free(answer);
     bh_buf_release(&path);
     return rc;
+}
+
+static void list_header(void)
+{
+    printf("%-6s %-15s %-22s %12s %10s %-20s %-19s  %s\n", "ID", "STATE", "APPLYNO", "AMOUNT",
+           "PREMIUM", "BAOHANNO", "CREATED", "BIDDER");
+}
+
+static int list(const cli_cmd *cmd, const admin_opts *o)
+{
+    const char *keys[] = {"state", "bidder", "from", "to", "limit", "offset"};
+    const char *values[] = {o->state, o->bidder, o->from, o->to, o->limit, o->offset};
+    return list_table(cmd, o, "/admin/applications?", keys, values, 6, list_header, print_row);
 }
 
 /* An action on one application: POST /admin/applications/ID/VERB. */
@@ -286,36 +301,18 @@ static bh_err print_platform_row(const char *element, size_t len, void *ctx)
     return BH_OK;
 }
 
+static void platform_header(void)
+{
+    printf("%-6s %-12s %-15s %-22s %-20s %s\n", "ID", "INSTITUTION", "STATE", "APPLYNO",
+           "BAOHANNO", "UPDATED");
+}
+
 static int platform_list(const cli_cmd *cmd, const admin_opts *o)
 {
-    bh_buf path;
-    bh_buf_init(&path, 4096);
-    bh_err err = bh_buf_addstr(&path, "/admin/platform/applications?");
     const char *keys[] = {"state", "institution", "limit", "offset"};
     const char *values[] = {o->state, o->institution, o->limit, o->offset};
-    for (size_t i = 0; !err && i < 4; i++)
-        if (values[i])
-            err = bh_buf_addf(&path, "%s=%s&", keys[i], values[i]);
-    if (!err && strcspn(path.data, " #%+") != path.len) {
-        bh_buf_release(&path);
-        return cli_usage_error(cmd, "--state, --institution, --limit and --offset are plain "
-                                    "names and numbers");
-    }
-    bh_msg *answer = NULL;
-    int rc = err ? cli_internal(cmd, err) : call(cmd, o, "GET", path.data, NULL, &answer);
-    if (rc == CLI_EXIT_OK && o->json) {
-        rc = print_answer(cmd, answer, "");
-    } else if (rc == CLI_EXIT_OK) {
-        const bh_field *apps = bh_msg_get(answer, "applications");
-        printf("%-6s %-12s %-15s %-22s %-20s %s\n", "ID", "INSTITUTION", "STATE", "APPLYNO",
-               "BAOHANNO", "UPDATED");
-        if (apps && bh_json_array_each(apps->value, apps->value_len, print_platform_row, NULL,
-                                       NULL, "applications") != BH_OK)
-            rc = cli_internal(cmd, BH_EJSON);
-    }
-    bh_msg_free(answer);
-    bh_buf_release(&path);
-    return rc;
+    return list_table(cmd, o, "/admin/platform/applications?", keys, values, 4, platform_header,
+                      print_platform_row);
 }
 
 /* apply: {"institution":NAME,"fields":<the file's object>}. */

@@ -594,7 +594,8 @@ static int plat_status_of(const bh_diag *d)
     bh_err err = bh_diag_first_code(d);
     if (err == BH_EDUPKEY)
         return 409;
-    if (err == BH_EIO || (d->count && strcmp(d->items[0].field, "code") == 0))
+    if (err == BH_EIO || (d->count && (strcmp(d->items[0].field, "code") == 0 ||
+                                       strcmp(d->items[0].field, "data") == 0)))
         return 502; /* the institution did not answer, or not in the protocol's shape */
     return status_of(d);
 }

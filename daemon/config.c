@@ -992,15 +992,6 @@ static void finish(struct parser *p, const char *dir)
             missing(p, p->seen[K_UNDERWRITING], "institution.auto_max_amount",
                     "underwriting = auto approves applications up to this bid security amount");
     }
-    /* The platform issues nothing and queues no notices: settings for that
-     * would be silently ignored, so they are refused instead. */
-    if (c->role == BH_ROLE_PLATFORM && inst)
-        problem(p, BH_EINVAL, inst,
-                "[institution] describes this daemon as an issuing institution, but server.role "
-                "is platform; a platform's institutions are [institution NAME] sections");
-    if (c->role == BH_ROLE_PLATFORM && p->sec_line[SEC_OUTBOX])
-        problem(p, BH_EINVAL, p->sec_line[SEC_OUTBOX],
-                "[outbox] applies to the institution role only: a platform sends no notices");
     if (p->seen[K_RETRY_BASE] || p->seen[K_RETRY_MAX]) {
         if (c->retry_max_ms < c->retry_base_ms)
             problem(p, BH_ERANGE,

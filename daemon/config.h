@@ -9,8 +9,8 @@
  *   [outbox]        retry_base, retry_max, flag_after
  *   [platform NAME] one per counterpart platform: appkey, appsecret, sm4_key, url
  *   [institution NAME] on a platform (role = platform), one per institution:
- *                   appkey, appsecret, sm4_key, url; [institution] and [outbox]
- *                   are refused there (a platform issues nothing, queues nothing)
+ *                   appkey, appsecret, sm4_key, url ([institution] and [outbox]
+ *                   are checked but unused there: a platform issues nothing)
  *
  * bh_config_load() refuses, naming "file:line" and the setting, a missing or
  * malformed value, an unknown section or key, a duplicate, and a file that

@@ -2475,25 +2475,33 @@ bh_err bh_tx_pnotice_add(bh_tx *tx, int64_t app_id, const char *iface, const cha
     return pstmt_run(tx, st, "add platform notice");
 }
 
-bh_err bh_tx_pnotice_list(bh_tx *tx, int64_t app_id, bh_pnotice **out, size_t *count)
+/* The rows of one application from a SELECT whose ?1 is its id. */
+static bh_err rows_of_app(bh_tx *tx, const char *sql, int64_t app_id, size_t size,
+                          bh_err (*read)(sqlite3_stmt *, void *), void (*free_list)(void *, size_t),
+                          void **out, size_t *count)
 {
-    if (!tx || !out || !count)
-        return BH_EINVAL;
     *out = NULL;
     *count = 0;
     sqlite3_stmt *st;
-    bh_err err = pstmt(tx,
-                       "SELECT id, app_id, iface, content_hash, plain_json, received_at"
-                       " FROM platform_notices WHERE app_id = ?1 ORDER BY id",
-                       &st);
+    bh_err err = pstmt(tx, sql, &st);
     if (err)
         return err;
     if ((err = bind_int(tx->c->db, st, 1, app_id))) {
         sqlite3_finalize(st);
         return err;
     }
+    return prows(tx, st, size, read, free_list, out, count);
+}
+
+bh_err bh_tx_pnotice_list(bh_tx *tx, int64_t app_id, bh_pnotice **out, size_t *count)
+{
+    if (!tx || !out || !count)
+        return BH_EINVAL;
     void *list;
-    err = prows(tx, st, sizeof(bh_pnotice), read_pnotice, free_pnotices, &list, count);
+    bh_err err = rows_of_app(tx,
+                             "SELECT id, app_id, iface, content_hash, plain_json, received_at"
+                             " FROM platform_notices WHERE app_id = ?1 ORDER BY id",
+                             app_id, sizeof(bh_pnotice), read_pnotice, free_pnotices, &list, count);
     *out = list;
     return err;
 }
@@ -2550,21 +2558,12 @@ bh_err bh_tx_filecheck_list(bh_tx *tx, int64_t app_id, bh_filecheck **out, size_
 {
     if (!tx || !out || !count)
         return BH_EINVAL;
-    *out = NULL;
-    *count = 0;
-    sqlite3_stmt *st;
-    bh_err err = pstmt(tx,
-                       "SELECT id, app_id, field, url, md5_expected, md5_actual, ok, detail,"
-                       " checked_at FROM platform_file_checks WHERE app_id = ?1 ORDER BY id",
-                       &st);
-    if (err)
-        return err;
-    if ((err = bind_int(tx->c->db, st, 1, app_id))) {
-        sqlite3_finalize(st);
-        return err;
-    }
     void *list;
-    err = prows(tx, st, sizeof(bh_filecheck), read_filecheck, free_filechecks, &list, count);
+    bh_err err = rows_of_app(tx,
+                             "SELECT id, app_id, field, url, md5_expected, md5_actual, ok, detail,"
+                             " checked_at FROM platform_file_checks WHERE app_id = ?1 ORDER BY id",
+                             app_id, sizeof(bh_filecheck), read_filecheck, free_filechecks, &list,
+                             count);
     *out = list;
     return err;
 }

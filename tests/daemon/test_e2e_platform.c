@@ -521,6 +521,19 @@ static void test_refusals(void)
              other);
     refused(E2E_APPKEY, "baohannotice", m, gpid, msg);
     bh_msg_free(m);
+    /* A rejection that crossed the give-up: accepted, recorded, the state stays. */
+    m = notice("baohannotice", other, "无", "0");
+    CHECK_EQ(e2e_call(&plat, "baohannotice", m, NULL), 1);
+    CHECK_STR(pfield(gpid, "state"), "given_up");
+    CHECK_EQ(pcount(gpid, "\"iface\":\"baohannotice\""), 1);
+    bh_msg_free(m);
+    /* An approval without a guarantee number. */
+    char sent[32];
+    int64_t spid = papply("fi", sent, 1);
+    m = notice("baohannotice", sent, "无", "1");
+    refused(E2E_APPKEY, "baohannotice", m, spid,
+            "baohanno: an approved guarantee (applystatus 1) needs its number");
+    bh_msg_free(m);
 
     /* Sent to another institution (which refused it: it does not know the
      * appkey): a notice from this one is one it never sent here, and one
