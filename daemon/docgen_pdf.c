@@ -9,7 +9,7 @@
  * always holds the whole document and nothing is cut off. The guarantee's
  * bottom block (issuer, date, verification URL) has fixed positions around
  * the areas reserved for the seal and the QR code (BH_DOC_SEAL_*, BH_DOC_QR_*
- * in docgen.h), so a later signing step can place them without reading the
+ * in docgen.h), so the signing step can place the seal without reading the
  * layout. */
 #include <stdint.h>
 #include <string.h>

@@ -126,8 +126,33 @@ int main(int argc, char **argv)
         bh_config_release(&config);
         return 2;
     }
+    /* A guarantee without a signature has no legal effect: without a
+     * certificate the daemon does not start, unless the configuration says
+     * in so many words that this is development (allow_unsigned = yes). */
+    bh_signer *signer = NULL;
+    if (config.sign_cert) {
+        if (bh_signer_load(config.sign_cert, config.sign_key, config.sign_chain, bh_time_now(),
+                           &signer, &d) != BH_OK) {
+            for (size_t i = 0; i < d.count; i++)
+                fprintf(stderr, "baohand: signing.%s: %s\n", d.items[i].field,
+                        d.items[i].message);
+            fprintf(stderr, "baohand: %s: the signing identity cannot be used\n", config_path);
+            bh_diag_release(&d);
+            bh_config_release(&config);
+            return 2;
+        }
+    } else if (!config.sign_allow_unsigned) {
+        fprintf(stderr,
+                "baohand: %s: [signing] cert and key are not set: guarantees must be signed "
+                "(docs/signing.md). For test material run: baohan pki init DIR; for "
+                "development without signatures set [signing] allow_unsigned = yes\n",
+                config_path);
+        bh_config_release(&config);
+        return 2;
+    }
     if (check_only) {
         printf("baohand: %s: configuration OK\n", config_path);
+        bh_signer_free(signer);
         bh_config_release(&config);
         return 0;
     }
@@ -144,7 +169,7 @@ int main(int argc, char **argv)
     int rc = 1;
     char files_dir[4096];
     snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
-    service s = {{NULL, &config, NULL}, {NULL, &config}};
+    service s = {{NULL, &config, NULL, signer}, {NULL, &config}};
     bh_http_server *public_server = NULL, *admin_server = NULL;
     if (make_dir(config.data_dir) || make_dir(files_dir))
         goto out;
@@ -166,6 +191,14 @@ int main(int argc, char **argv)
         print_problems(&d);
         goto out;
     }
+    if (signer)
+        fprintf(stderr, "baohand: guarantees are signed by %s%s\n", bh_signer_subject(signer),
+                strstr(bh_signer_subject(signer), "NOT FOR PRODUCTION")
+                    ? " — TEST CERTIFICATE, NOT FOR PRODUCTION"
+                    : "");
+    else
+        fprintf(stderr, "baohand: WARNING: guarantees are issued UNSIGNED "
+                        "([signing] allow_unsigned = yes): development only\n");
     fprintf(stderr,
             "baohand: institution \"%s\" listening on %s (port %d), admin on %s (port %d); "
             "data in %s\n",
@@ -181,6 +214,7 @@ out:
     bh_http_stop(admin_server);
     bh_outbox_stop(s.inst.outbox);
     bh_store_close(s.inst.store);
+    bh_signer_free(signer);
     bh_config_release(&config);
     bh_diag_release(&d);
     return rc;

@@ -102,7 +102,7 @@ int bh_pdf_check_valid(const bh_pdf_check *c);
 #define BH_PKI_KEY "institution.key"
 #define BH_PKI_CHAIN "chain.pem"
 
-/* Creates (mode 0700 if missing) `dir` and writes a test CA (self-signed,
+/* Creates `dir` and its parents (mode 0700) if missing and writes a test CA (self-signed,
  * "O=<name> TEST CA — NOT FOR PRODUCTION") and an institution certificate
  * it issued for `name` (document signing: digitalSignature and
  * nonRepudiation), both of `alg`, valid for ten years from `now`, with their

@@ -129,6 +129,10 @@ account_name = 测试保险股份有限公司
 account_no = 1234567890123
 premium_rate = 0.0015
 min_premium = 300
+[signing]
+cert = pki/institution.pem
+key = pki/institution.key
+chain = pki/chain.pem
 [platform zz]
 appkey = FI001
 appsecret = s3cr3t-FI001
@@ -136,6 +140,8 @@ sm4_key = 0123456789abcdeffedcba9876543210
 url = http://127.0.0.1:1
 INI
     chmod 600 "$T/baohand.ini"
+    "${BAOHAN:?BAOHAN must name the baohan binary}" pki init "$T/pki" --alg ec \
+        --name 测试保险股份有限公司 >/dev/null
     "$BAOHAND" --config "$T/baohand.ini" >"$T/daemon.out" 2>"$T/daemon.err" &
     daemon=$!
     trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$T"' EXIT

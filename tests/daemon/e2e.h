@@ -188,6 +188,11 @@ typedef struct e2e_daemon {
     pid_t pid;
 } e2e_daemon;
 
+/* The key type of the test certificate guarantees are signed with; set it
+ * before e2e_daemon_start(). The test material (bh_pki_init) is in
+ * <dir>/pki: ca.pem is the CA to trust. */
+static bh_key_alg e2e_signing_alg __attribute__((unused)) = BH_KEY_EC;
+
 E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra)
 {
     FILE *f = fopen(d->config, "w");
@@ -203,6 +208,8 @@ E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra
             "account_no = 1406020109000012345\npremium_rate = 0.0015\nmin_premium = 300\n"
             "baohanno_pattern = BH{yyyy}{seq:6}\n%s\n\n"
             "[outbox]\nretry_base = 100\nretry_max = 500\nflag_after = 3600\n\n"
+            "[signing]\ncert = pki/" BH_PKI_CERT "\nkey = pki/" BH_PKI_KEY
+            "\nchain = pki/" BH_PKI_CHAIN "\n\n"
             "[platform zz]\nappkey = %s\nappsecret = %s\nsm4_key = %s\n"
             "url = http://127.0.0.1:%d\n",
             d->port, d->url, d->dir, d->admin_port, E2E_TOKEN, E2E_INSTNAME, E2E_INSTNAME,
@@ -267,6 +274,15 @@ E2E_FN void e2e_daemon_start(e2e_daemon *d, int receiver_port, const char *extra
     d->admin_port = e2e_free_port();
     snprintf(d->url, sizeof d->url, "http://127.0.0.1:%d", d->port);
     snprintf(d->admin_url, sizeof d->admin_url, "http://127.0.0.1:%d", d->admin_port);
+    char pki[300];
+    snprintf(pki, sizeof pki, "%s/pki", d->dir);
+    bh_diag diag = BH_DIAG_INIT;
+    if (bh_pki_init(pki, e2e_signing_alg, E2E_INSTNAME, bh_time_now(), &diag) != BH_OK) {
+        fprintf(stderr, "e2e: cannot make the test certificates: %s\n",
+                diag.count ? diag.items[0].message : "?");
+        exit(2);
+    }
+    bh_diag_release(&diag);
     e2e_write_config(d, receiver_port, extra);
     e2e_daemon_run(d);
 }
