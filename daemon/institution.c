@@ -9,6 +9,7 @@
 #include "docgen.h"
 #include "filetype.h"
 #include "institution.h"
+#include "verify.h"
 #include "banned.h"
 
 #define OK_MESSAGE "成功"
@@ -1060,6 +1061,8 @@ static bh_err build_documents(const bh_institution *inst, const bh_app *app, con
         return bh_diag_add(d, err, "", "the application's stored data is unreadable");
     }
     char issued[BH_TIME_TEXT_LEN + 1], valid_to[BH_TIME_TEXT_LEN + 1], card[64];
+    char verify_url[BH_VERIFY_URL_MAX];
+    bh_verify_url(inst->config, baohanno, verify_url, sizeof verify_url);
     bh_time_format(now, issued);
     bh_time_format(end_at, valid_to);
     bh_mask_id(bh_msg_text(form, "bidderpersoncard"), card, sizeof card);
@@ -1083,7 +1086,7 @@ static bh_err build_documents(const bh_institution *inst, const bh_app *app, con
         .kaibiaotime = bh_msg_text(req, "kaibiaotime"),
         .issuer = inst->config->inst_name,
         .issue_time = issued,
-        .verify_url = NULL,
+        .verify_url = verify_url,
     };
     bh_applicant_details a = {
         .contact = bh_msg_text(form, "biddercontact"),

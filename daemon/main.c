@@ -18,6 +18,7 @@
 #include "institution.h"
 #include "outbox.h"
 #include "store.h"
+#include "verify.h"
 #include "web.h"
 #include "banned.h"
 
@@ -32,6 +33,7 @@ static const char usage[] =
 typedef struct service {
     bh_institution inst;
     bh_web web;
+    bh_verify verify;
 } service;
 
 static void public_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
@@ -51,7 +53,8 @@ static void public_handler(void *ctx, const bh_http_request *req, bh_http_respon
             resp->status = 500;
         return;
     }
-    if (bh_web_handle(&s->web, req, resp) || bh_institution_handle(&s->inst, req, resp))
+    if (bh_web_handle(&s->web, req, resp) || bh_verify_handle(&s->verify, req, resp) ||
+        bh_institution_handle(&s->inst, req, resp))
         return;
     bh_http_reply(resp, 404, 0, "no such interface or page");
 }
@@ -169,7 +172,7 @@ int main(int argc, char **argv)
     int rc = 1;
     char files_dir[4096];
     snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
-    service s = {{NULL, &config, NULL, signer}, {NULL, &config}};
+    service s = {{NULL, &config, NULL, signer}, {NULL, &config}, {NULL, &config}};
     bh_http_server *public_server = NULL, *admin_server = NULL;
     if (make_dir(config.data_dir) || make_dir(files_dir))
         goto out;
@@ -178,6 +181,7 @@ int main(int argc, char **argv)
         goto out;
     }
     s.web.store = s.inst.store;
+    s.verify.store = s.inst.store;
     if (bh_outbox_start(s.inst.store, &config, stderr, &s.inst.outbox) != BH_OK) {
         fprintf(stderr, "baohand: cannot start the outbox worker\n");
         goto out;

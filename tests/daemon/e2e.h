@@ -444,4 +444,40 @@ E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path,
                     E2E_TOKEN, out);
 }
 
+/* baohanapply for the example application with `applyno` and `amount`, then
+ * the bidder's form; returns the new application's id (0 on failure).
+ * `out` holds the admin listing afterwards. */
+E2E_FN int64_t e2e_apply_and_submit(const e2e_daemon *d, const char *applyno, const char *amount,
+                                    bh_buf *out)
+{
+    bh_msg *m = load_example("baohanapply"), *answer = NULL;
+    CHECK_EQ(bh_msg_set_str(m, "applyno", applyno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "bzjamount", amount), BH_OK);
+    CHECK_EQ(e2e_call(d, "baohanapply", m, &answer), 1);
+    const bh_field *url = answer ? bh_msg_get_nocase(answer, "payurl") : NULL;
+    CHECK_EQ(e2e_submit_form(url ? url->value : ""), 303);
+    bh_msg_free(answer);
+    bh_msg_free(m);
+    /* the newest application is this one */
+    CHECK_EQ(e2e_admin(d, "GET", "/admin/applications?limit=1", NULL, out), 200);
+    const char *id = out->data ? strstr(out->data, "\"id\":") : NULL;
+    CHECK(id && strstr(out->data, applyno));
+    return id ? atoll(id + 5) : 0;
+}
+
+/* The operator records the premium `amount` paid by `payer` from the
+ * bidder's account (a one-line PDF as proof); returns the HTTP status, the
+ * application's JSON in `out`. */
+E2E_FN long e2e_pay(const e2e_daemon *d, int64_t id, const char *payer, const char *amount,
+                    bh_buf *out)
+{
+    char path[96], json[512];
+    snprintf(json, sizeof json,
+             "{\"payername\":\"%s\",\"payeraccount\":\"%s\",\"amount\":\"%s\","
+             "\"paytype\":\"银行转账\",\"proof\":\"JVBERi0xLjQKJSVFT0YK\"}",
+             payer, E2E_ACCOUNT, amount);
+    snprintf(path, sizeof path, "/admin/applications/%lld/payment", (long long)id);
+    return e2e_admin(d, "POST", path, json, out);
+}
+
 #endif
