@@ -678,9 +678,10 @@ typedef struct layout {
     size_t contents_end; /* just after its '>' */
 } layout;
 
-/* Appends the update for a signature of at most `sig_max` DER bytes. */
-static bh_err write_update(bh_buf *b, const pdf *p, const plan *pl, const bh_pdf_sig_opts *o,
-                           size_t sig_max, layout *lay)
+/* Appends the update for a signature of at most `sig_max` DER bytes; the
+ * file starts at b->data + base (offsets in the xref count from there). */
+static bh_err write_update(bh_buf *b, size_t base, const pdf *p, const plan *pl,
+                           const bh_pdf_sig_opts *o, size_t sig_max, layout *lay)
 {
     size_t sig = pl->size, widget = pl->size + 1, ap = pl->size + 2, form = pl->size + 3;
     size_t off[6], num[6] = {sig, widget, ap, form, pl->root, pl->page};
@@ -688,10 +689,10 @@ static bh_err write_update(bh_buf *b, const pdf *p, const plan *pl, const bh_pdf
     pdf_date(o->signing_time, date);
     double w = o->rect[2] - o->rect[0], h = o->rect[3] - o->rect[1];
     bh_err err = BH_OK;
-    if (b->len == 0 || b->data[b->len - 1] != '\n')
+    if (b->len == base || b->data[b->len - 1] != '\n')
         err = bh_buf_addch(b, '\n');
 
-    off[0] = b->len;
+    off[0] = b->len - base;
     if (!err)
         err = bh_buf_addf(b,
                           "%zu 0 obj\n<< /Type /Sig /Filter /Adobe.PPKLite "
@@ -723,7 +724,7 @@ static bh_err write_update(bh_buf *b, const pdf *p, const plan *pl, const bh_pdf
     if (!err)
         err = bh_buf_addstr(b, "\n>>\nendobj\n");
 
-    off[1] = b->len;
+    off[1] = b->len - base;
     if (!err)
         err = bh_buf_addf(b,
                           "%zu 0 obj\n<< /Type /Annot /Subtype /Widget /FT /Sig /T (Signature1) "
@@ -731,7 +732,7 @@ static bh_err write_update(bh_buf *b, const pdf *p, const plan *pl, const bh_pdf
                           "/AP << /N %zu 0 R >> >>\nendobj\n",
                           widget, sig, pl->page, o->rect[0], o->rect[1], o->rect[2], o->rect[3],
                           ap);
-    off[2] = b->len;
+    off[2] = b->len - base;
     size_t ap_len = o->appearance ? o->appearance_len : 0;
     if (!err)
         err = bh_buf_addf(b,
@@ -742,21 +743,21 @@ static bh_err write_update(bh_buf *b, const pdf *p, const plan *pl, const bh_pdf
         err = bh_buf_add(b, o->appearance, ap_len);
     if (!err)
         err = bh_buf_addstr(b, "\nendstream\nendobj\n");
-    off[3] = b->len;
+    off[3] = b->len - base;
     if (!err)
         err = bh_buf_addf(b, "%zu 0 obj\n<< /Fields [%zu 0 R] /SigFlags 3 >>\nendobj\n", form,
                           widget);
-    off[4] = b->len;
+    off[4] = b->len - base;
     snprintf(extra, sizeof extra, "/AcroForm %zu 0 R\n", form);
     if (!err)
         err = rewrite_dict(b, p, pl->root, pl->root_dict, extra);
-    off[5] = b->len;
+    off[5] = b->len - base;
     snprintf(extra, sizeof extra, "/Annots [%zu 0 R]\n", widget);
     if (!err)
         err = rewrite_dict(b, p, pl->page, pl->page_dict, extra);
 
     /* The xref section: the free head, then each object in number order. */
-    size_t xref_at = b->len;
+    size_t xref_at = b->len - base;
     if (!err)
         err = bh_buf_addstr(b, "xref\n0 1\n0000000000 65535 f\r\n");
     for (int done = 0; !err && done < 6; done++) {
@@ -814,7 +815,7 @@ bh_err bh_pdf_sign(const void *data, size_t len, const bh_signer *s, const bh_pd
     layout lay;
     err = bh_buf_add(out, data, len);
     if (!err)
-        err = write_update(out, &p, &pl, o, sig_max, &lay);
+        err = write_update(out, start, &p, &pl, o, sig_max, &lay);
     if (err)
         goto fail;
 
