@@ -75,26 +75,7 @@ expect_rc 1 "verify-pdf of an unsigned PDF with a missing CA file"
 : "${BAOHAND:?BAOHAND must name the baohand binary}"
 write_ini()
 {
-    cat >"$T/d.ini" <<INI
-[server]
-public_url = http://127.0.0.1:1
-data_dir = $T/data
-[admin]
-token = cli-test-admin-token-0123456789
-[institution]
-name = 测试保险股份有限公司
-bank = 测试银行
-account_name = 测试保险股份有限公司
-account_no = 1234567890123
-premium_rate = 0.0015
-[platform zz]
-appkey = FI001
-appsecret = s3cr3t-FI001
-sm4_key = 0123456789abcdeffedcba9876543210
-url = http://127.0.0.1:1
-$1
-INI
-    chmod 600 "$T/d.ini"
+    baohand_ini "$T/d.ini" "$1"
 }
 check_daemon()
 {
