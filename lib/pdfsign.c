@@ -38,6 +38,20 @@ struct bh_signer {
 
 /* ---- the signing identity ---- */
 
+/* A certificate name on one line, UTF-8 as is: "C = CN, O = …, CN = …". */
+static void name_line(X509_NAME *n, char *out, size_t size)
+{
+    BIO *b = BIO_new(BIO_s_mem());
+    out[0] = '\0';
+    if (!b)
+        return;
+    X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
+    int k = BIO_read(b, out, (int)size - 1);
+    out[k > 0 ? k : 0] = '\0';
+    BIO_free(b);
+}
+
+
 static bh_err read_pem_certs(const char *path, const char *field, STACK_OF(X509) **out,
                              bh_diag *d)
 {
@@ -161,7 +175,7 @@ bh_err bh_signer_load(const char *cert_path, const char *key_path, const char *c
         err = BH_ENOMEM;
         goto out;
     }
-    X509_NAME_oneline(X509_get_subject_name(s->cert), s->subject, sizeof s->subject);
+    name_line(X509_get_subject_name(s->cert), s->subject, sizeof s->subject);
 out:
     if (err) {
         bh_signer_free(s);
@@ -873,18 +887,6 @@ static int hexval(int c)
     return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
                                         : c >= 'A' && c <= 'F' ? c - 'A' + 10
                                                                : -1;
-}
-
-static void name_line(X509_NAME *n, char *out, size_t size)
-{
-    BIO *b = BIO_new(BIO_s_mem());
-    out[0] = '\0';
-    if (!b)
-        return;
-    X509_NAME_print_ex(b, n, 0, XN_FLAG_ONELINE & ~ASN1_STRFLGS_ESC_MSB);
-    int k = BIO_read(b, out, (int)size - 1);
-    out[k > 0 ? k : 0] = '\0';
-    BIO_free(b);
 }
 
 static void signing_time(CMS_SignerInfo *si, char out[32])
