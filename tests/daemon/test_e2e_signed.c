@@ -289,7 +289,7 @@ static void check_rendering(const char *file, const char *baohanno)
 
 /* ---- the verification page by number ---- */
 
-static void check_page(const char *baohanno)
+static void check_page(const char *applyno, const char *baohanno)
 {
     char url[256];
     bh_buf page;
@@ -330,6 +330,19 @@ static void check_page(const char *baohanno)
     CHECK_HAS(page.data, "enctype=\"multipart/form-data\"");
     bh_buf_reset(&page);
     CHECK_EQ(e2e_http("DELETE", url, NULL, NULL, 0, NULL, &page), 405);
+
+    /* A claim: the status says so, and the claimant's details stay private. */
+    bh_msg *claim = load_example("claimsnotice");
+    CHECK_EQ(bh_msg_set_str(claim, "applyno", applyno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(claim, "baohanno", baohanno), BH_OK);
+    CHECK_EQ(e2e_call(&daemon_, "claimsnotice", claim, NULL), 1);
+    bh_msg_free(claim);
+    bh_buf_reset(&page);
+    snprintf(url, sizeof url, "%s/verify?no=%s", daemon_.url, baohanno);
+    CHECK_EQ(e2e_http("GET", url, NULL, NULL, 0, NULL, &page), 200);
+    CHECK_HAS(page.data, "<span class=\"state\">已索赔</span>");
+    CHECK_LACKS(page.data, "陈晓梅");
+    CHECK_LACKS(page.data, "13906951234");
     bh_buf_release(&page);
 }
 
@@ -432,7 +445,7 @@ static void check_one(bh_key_alg alg, const char *tag)
     if (alg == BH_KEY_EC)
         check_rendering(file, baohanno);
     if (alg == BH_KEY_RSA)
-        check_page(baohanno);
+        check_page(applyno, baohanno);
 
     bh_buf_release(&pdf);
     bh_buf_release(&changed);
