@@ -107,6 +107,14 @@ static bh_err key_alg(EVP_PKEY *key, bh_key_alg *alg, bh_diag *d)
                        "the key must be RSA (2048 bits or more), ECDSA P-256 or SM2");
 }
 
+/* Whether the certificate is within its validity at `when`. */
+static int valid_at(X509 *cert, int64_t when)
+{
+    time_t t = (time_t)when;
+    return X509_cmp_time(X509_get0_notBefore(cert), &t) <= 0 &&
+           X509_cmp_time(X509_get0_notAfter(cert), &t) >= 0;
+}
+
 bh_err bh_signer_load(const char *cert_path, const char *key_path, const char *chain_path,
                       int64_t now, bh_signer **out, bh_diag *d)
 {
@@ -159,9 +167,7 @@ bh_err bh_signer_load(const char *cert_path, const char *key_path, const char *c
                           key_path, cert_path);
         goto out;
     }
-    time_t t = (time_t)now;
-    if (X509_cmp_time(X509_get0_notBefore(s->cert), &t) > 0 ||
-        X509_cmp_time(X509_get0_notAfter(s->cert), &t) < 0) {
+    if (!valid_at(s->cert, now)) {
         err = bh_diag_add(d, BH_ERANGE, "cert",
                           "the certificate in %s is not valid now (outside its notBefore and "
                           "notAfter)",
@@ -807,6 +813,12 @@ bh_err bh_pdf_sign(const void *data, size_t len, const bh_signer *s, const bh_pd
         return bh_diag_add(d, BH_EINVAL, "", "no PDF, signer, options or output given");
     if (!(o->rect[0] < o->rect[2] && o->rect[1] < o->rect[3]))
         return bh_diag_add(d, BH_EINVAL, "rect", "the widget rectangle is empty");
+    /* A signature made outside the certificate's validity is worthless: a
+     * daemon running past its certificate's expiry must stop issuing. */
+    if (!valid_at(s->cert, o->signing_time))
+        return bh_diag_add(d, BH_ERANGE, "cert",
+                           "the signing certificate is not valid at the signing time (expired "
+                           "or not yet valid): renew it and restart");
     pdf p = {data, len};
     if (len < 8 || memcmp(data, "%PDF-1.", 7) != 0)
         return refuse(d, "it does not start with %PDF-1.");

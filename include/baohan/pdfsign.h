@@ -63,8 +63,9 @@ typedef struct bh_pdf_sig_opts {
 
 /* Appends to `out` the PDF `pdf` (len bytes) followed by an incremental
  * update holding the signature. BH_EFORMAT (field "pdf") for a PDF the
- * module does not understand, BH_ECRYPTO when OpenSSL fails. On failure
- * `out` is left as it was. */
+ * module does not understand, BH_ERANGE (field "cert") when the signing
+ * time is outside the certificate's validity, BH_ECRYPTO when OpenSSL
+ * fails. On failure `out` is left as it was. */
 bh_err bh_pdf_sign(const void *pdf, size_t len, const bh_signer *s, const bh_pdf_sig_opts *o,
                    bh_buf *out, bh_diag *d) BH_MUST_CHECK;
 

@@ -133,6 +133,14 @@ static void test_sign_and_verify(void)
     CHECK(has(&d, "/Prev"));
     CHECK_EQ(again.len, 0);
 
+    /* A signing time outside the certificate's validity is refused. */
+    bh_pdf_sig_opts late = opts();
+    late.signing_time = 4102444800; /* 2100 */
+    bh_diag_release(&d);
+    CHECK_EQ(bh_pdf_sign(pdf.data, pdf.len, signer, &late, &again, &d), BH_ERANGE);
+    CHECK(has(&d, "not valid at the signing time"));
+    CHECK_EQ(again.len, 0);
+
     /* No signature at all. */
     CHECK_EQ(bh_pdf_verify(pdf.data, pdf.len, NULL, &c, &d), BH_OK);
     CHECK(!c.found && !bh_pdf_check_valid(&c));
@@ -305,13 +313,15 @@ int main(void)
 {
     if (!mkdtemp(tmp))
         return 2;
+    /* The material is valid from a day before the fixed signing time the
+     * tests use (2026-11-18 11:06:40 UTC) for ten years. */
     static const struct {
         const char *dir;
         bh_key_alg alg;
     } sets[] = {{"ec", BH_KEY_EC}, {"rsa", BH_KEY_RSA}, {"sm2", BH_KEY_SM2}};
     bh_diag d = BH_DIAG_INIT;
     for (size_t i = 0; i < 3; i++)
-        CHECK_EQ(bh_pki_init(in_tmp(0, sets[i].dir), sets[i].alg, "测试机构", bh_time_now(), &d),
+        CHECK_EQ(bh_pki_init(in_tmp(0, sets[i].dir), sets[i].alg, "测试机构", 1794900000, &d),
                  BH_OK);
     CHECK_EQ(bh_signer_load(in_tmp(0, "ec/institution.pem"), in_tmp(1, "ec/institution.key"),
                             in_tmp(2, "ec/chain.pem"), bh_time_now(), &signer, &d),
