@@ -39,5 +39,7 @@ extern const cli_cmd cli_cmd_selfcheck;
 extern const cli_cmd cli_cmd_admin;
 extern const cli_cmd cli_cmd_send;
 extern const cli_cmd cli_cmd_conform;
+extern const cli_cmd cli_cmd_pki;
+extern const cli_cmd cli_cmd_verify_pdf;
 
 #endif

@@ -28,7 +28,8 @@ static const cli_cmd cmd_version = {
 static const cli_cmd *const commands[] = {
     &cli_cmd_sign, &cli_cmd_verify,  &cli_cmd_canon,  &cli_cmd_encrypt,    &cli_cmd_decrypt,
     &cli_cmd_seal, &cli_cmd_open,    &cli_cmd_keygen, &cli_cmd_interfaces, &cli_cmd_selfcheck,
-    &cli_cmd_send, &cli_cmd_conform, &cli_cmd_admin,  &cmd_version,        &cmd_help,
+    &cli_cmd_send, &cli_cmd_conform, &cli_cmd_admin,  &cli_cmd_pki,        &cli_cmd_verify_pdf,
+    &cmd_version,  &cmd_help,
 };
 
 #define NCOMMANDS (sizeof commands / sizeof commands[0])

@@ -46,6 +46,7 @@ enum section {
     SEC_ADMIN,
     SEC_INSTITUTION,
     SEC_OUTBOX,
+    SEC_SIGNING,
     SEC_PEER, /* [platform NAME] or [institution NAME] */
     SEC_COUNT
 };
@@ -55,6 +56,7 @@ static const char *const section_name[SEC_COUNT] = {
     [SEC_ADMIN] = "admin",
     [SEC_INSTITUTION] = "institution",
     [SEC_OUTBOX] = "outbox",
+    [SEC_SIGNING] = "signing",
 };
 
 enum key {
@@ -80,6 +82,10 @@ enum key {
     K_RETRY_BASE,
     K_RETRY_MAX,
     K_FLAG_AFTER,
+    K_SIGN_CERT,
+    K_SIGN_KEY,
+    K_SIGN_CHAIN,
+    K_SIGN_ALLOW_UNSIGNED,
     K_FIXED_COUNT, /* keys below are per counterpart */
     K_APPKEY = K_FIXED_COUNT,
     K_APPSECRET,
@@ -116,6 +122,10 @@ static const struct keydef {
     [K_RETRY_BASE] = {SEC_OUTBOX, "retry_base", 0},
     [K_RETRY_MAX] = {SEC_OUTBOX, "retry_max", 0},
     [K_FLAG_AFTER] = {SEC_OUTBOX, "flag_after", 0},
+    [K_SIGN_CERT] = {SEC_SIGNING, "cert", 0},
+    [K_SIGN_KEY] = {SEC_SIGNING, "key", 0},
+    [K_SIGN_CHAIN] = {SEC_SIGNING, "chain", 0},
+    [K_SIGN_ALLOW_UNSIGNED] = {SEC_SIGNING, "allow_unsigned", 0},
     [K_APPKEY] = {SEC_PEER, "appkey", 0},
     [K_APPSECRET] = {SEC_PEER, "appsecret", 1},
     [K_SM4_KEY] = {SEC_PEER, "sm4_key", 1},
@@ -518,6 +528,9 @@ static void set_fixed(struct parser *p, enum key k, const char *v, int line, con
     }
     case K_DATA_DIR:
     case K_STORE:
+    case K_SIGN_CERT:
+    case K_SIGN_KEY:
+    case K_SIGN_CHAIN:
         if (!*v)
             rule = "is empty";
         else if (has_control(v))
@@ -525,7 +538,20 @@ static void set_fixed(struct parser *p, enum key k, const char *v, int line, con
         else if (strlen(v) >= PATH_MAX)
             rule = "is longer than a path may be";
         else
-            set_string(p, k == K_DATA_DIR ? &c->data_dir : &c->store, v, line);
+            set_string(p, k == K_DATA_DIR    ? &c->data_dir
+                          : k == K_STORE     ? &c->store
+                          : k == K_SIGN_CERT ? &c->sign_cert
+                          : k == K_SIGN_KEY  ? &c->sign_key
+                                             : &c->sign_chain,
+                       v, line);
+        break;
+    case K_SIGN_ALLOW_UNSIGNED:
+        if (strcmp(v, "yes") == 0)
+            c->sign_allow_unsigned = 1;
+        else if (strcmp(v, "no") == 0)
+            c->sign_allow_unsigned = 0;
+        else
+            rule = "must be yes or no";
         break;
     case K_TIMESTAMP_WINDOW:
         if (parse_int(v, 1, 86400, &n))
@@ -822,7 +848,7 @@ static void on_header(struct parser *p, const char *s, size_t len)
         }
         problem(p, BH_ENOTFOUND, line,
                 "unknown section [%s]; known: server, admin, institution, outbox, "
-                "platform NAME",
+                "signing, platform NAME",
                 shown);
         return;
     }
@@ -835,7 +861,7 @@ static void on_header(struct parser *p, const char *s, size_t len)
     else {
         problem(p, BH_ENOTFOUND, line,
                 "unknown section [%s]; known: server, admin, institution, outbox, "
-                "platform NAME",
+                "signing, platform NAME",
                 shown);
         return;
     }
@@ -1050,7 +1076,26 @@ static void finish(struct parser *p, const char *dir)
     if (!c->baohanno_pattern)
         set_string(p, &c->baohanno_pattern, "BH{yyyy}{seq:6}", 0);
 
+    if (!!p->seen[K_SIGN_CERT] != !!p->seen[K_SIGN_KEY])
+        missing(p, p->sec_line[SEC_SIGNING], p->seen[K_SIGN_CERT] ? "signing.key" : "signing.cert",
+                "a signing certificate and its key go together");
+    if (p->seen[K_SIGN_CHAIN] && !p->seen[K_SIGN_CERT])
+        missing(p, p->seen[K_SIGN_CHAIN], "signing.cert", "signing.chain is the chain above it");
+    if (p->seen[K_SIGN_CERT] && c->sign_allow_unsigned)
+        problem(p, BH_EFORMAT, p->seen[K_SIGN_ALLOW_UNSIGNED],
+                "signing.allow_unsigned = yes with a certificate set: remove one of them");
+
     /* Paths, relative to the file's own directory. */
+    char **paths[] = {&c->sign_cert, &c->sign_key, &c->sign_chain};
+    for (size_t i = 0; dir && i < sizeof(paths) / sizeof(paths[0]); i++) {
+        if (!*paths[i])
+            continue;
+        char *abs = resolve_path(dir, *paths[i]);
+        free(*paths[i]);
+        *paths[i] = abs;
+        if (!abs)
+            problem(p, BH_ENOMEM, 0, "out of memory");
+    }
     if (c->data_dir && dir) {
         char *abs = resolve_path(dir, c->data_dir);
         free(c->data_dir);
@@ -1179,6 +1224,9 @@ void bh_config_release(bh_config *c)
     free(c->inst_account_name);
     free(c->inst_account_no);
     free(c->baohanno_pattern);
+    free(c->sign_cert);
+    free(c->sign_key);
+    free(c->sign_chain);
     for (size_t i = 0; i < c->ncounterparts; i++) {
         bh_counterpart *cp = &c->counterparts[i];
         free(cp->name);

@@ -7,6 +7,7 @@
  *                   min_premium, baohanno_pattern, underwriting (manual | auto),
  *                   auto_max_amount
  *   [outbox]        retry_base, retry_max, flag_after
+ *   [signing]       cert, key, chain (PEM paths), allow_unsigned
  *   [platform NAME] one per counterpart platform: appkey, appsecret, sm4_key, url
  *   [institution NAME] on a platform (role = platform), one per institution:
  *                   appkey, appsecret, sm4_key, url ([institution] and [outbox]
@@ -62,6 +63,12 @@ typedef struct bh_config {
     char *baohanno_pattern;  /* [institution] baohanno_pattern, default "BH{yyyy}{seq:6}" */
     bh_underwriting underwriting; /* [institution] underwriting, default manual */
     int64_t auto_max_amount_fen;  /* [institution] auto_max_amount: auto-approve up to this */
+
+    char *sign_cert;        /* [signing] cert: the signing certificate (PEM), absolute */
+    char *sign_key;         /* [signing] key: its private key (PEM, owner-only), absolute */
+    char *sign_chain;       /* [signing] chain: CA certificates above it (PEM) or NULL */
+    int sign_allow_unsigned; /* [signing] allow_unsigned = yes: issue unsigned guarantees
+                              * when no certificate is set (development only) */
 
     int64_t retry_base_ms; /* [outbox] retry_base ms, default 1000 */
     int64_t retry_max_ms;  /* [outbox] retry_max ms, default 600000 */

@@ -6,9 +6,10 @@
  *   - the guarantee's structured data as XML in our own documented schema
  *     (share/baohan-guarantee.xsd; validated in tests with libxml2).
  *
- * Digital signing of the PDF with a CA certificate comes later: the PDF is
- * produced as bytes in a bh_buf so a signing step can be inserted between
- * generation and storage. */
+ * The guarantee PDF is then signed (bh_doc_sign_guarantee, docgen_seal.c):
+ * a PDF signature with the institution's certificate whose visible form is
+ * its electronic seal in the seal area; the verification QR code is drawn by
+ * bh_doc_guarantee_pdf itself when the facts carry a verification URL. */
 #ifndef BAOHAN_DAEMON_DOCGEN_H
 #define BAOHAN_DAEMON_DOCGEN_H
 
@@ -75,6 +76,15 @@ bh_err bh_doc_guarantee_pdf(const bh_guarantee_facts *g, bh_buf *out, bh_diag *d
 /* Appends the electronic application form PDF to `out`. */
 bh_err bh_doc_application_pdf(const bh_guarantee_facts *g, const bh_applicant_details *a,
                               bh_buf *out, bh_diag *d) BH_MUST_CHECK;
+
+/* Signs a guarantee PDF made by bh_doc_guarantee_pdf(): appends to `out` the
+ * PDF with an incremental update holding a PDF signature by `signer`
+ * (signing time `when`, Unix seconds) whose appearance is the electronic
+ * seal of `issuer` in the seal area (BH_DOC_SEAL_*). Errors as
+ * bh_pdf_sign(); on failure `out` is left as it was. */
+bh_err bh_doc_sign_guarantee(const void *pdf, size_t len, const bh_signer *signer,
+                             const char *issuer, int64_t when, bh_buf *out,
+                             bh_diag *d) BH_MUST_CHECK;
 
 /* Appends the guarantee's XML (UTF-8, conforming to share/baohan-guarantee.xsd). */
 bh_err bh_doc_guarantee_xml(const bh_guarantee_facts *g, bh_buf *out, bh_diag *d) BH_MUST_CHECK;

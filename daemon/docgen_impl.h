@@ -43,4 +43,8 @@ void bh__doc_date(const char *cst, int with_time, char out[BH__DOC_DATE_TEXT_MAX
 /* Drops everything appended to `b` after its first `len` bytes. */
 void bh__doc_truncate(bh_buf *b, size_t len);
 
+/* Appends the seal's appearance stream (PDF path operators in a square of
+ * BH_DOC_SEAL_SIZE_MM, origin bottom-left) for the issuer's name. */
+bh_err bh__doc_seal_appearance(const char *issuer, bh_buf *out) BH_MUST_CHECK;
+
 #endif

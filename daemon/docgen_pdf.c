@@ -9,8 +9,8 @@
  * always holds the whole document and nothing is cut off. The guarantee's
  * bottom block (issuer, date, verification URL) has fixed positions around
  * the areas reserved for the seal and the QR code (BH_DOC_SEAL_*, BH_DOC_QR_*
- * in docgen.h), so a later signing step can place them without reading the
- * layout. */
+ * in docgen.h), so the signing step can place the seal without reading the
+ * layout; the QR code of the verification URL is drawn in its area here. */
 #include <stdint.h>
 #include <string.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include <cairo-pdf.h>
 #include <cairo.h>
 #include <pango/pangocairo.h>
+#include <qrencode.h>
 
 #include "docgen_impl.h"
 #include "banned.h"
@@ -517,6 +518,36 @@ static double guarantee_url(struct doc *dc, double y, const void *ctx)
     return h;
 }
 
+/* The verification URL as a QR code (error correction level M) filling the
+ * QR area with its four-module quiet zone: dark modules as filled
+ * rectangles, one per horizontal run, so it is vectors like the rest. */
+static bh_err draw_qr(cairo_t *cr, const char *url)
+{
+    QRcode *qr = QRcode_encodeString(url, 0, QR_ECLEVEL_M, QR_MODE_8, 1);
+    if (!qr)
+        return BH_ETOOBIG;
+    int n = qr->width;
+    double m = BH_DOC_QR_SIZE_MM * MM / (n + 8);
+    double x0 = BH_DOC_QR_X_MM * MM + 4 * m, y0 = BH_DOC_QR_Y_MM * MM + 4 * m;
+    for (int y = 0; y < n; y++) {
+        for (int x = 0; x < n;) {
+            if (!(qr->data[y * n + x] & 1)) {
+                x++;
+                continue;
+            }
+            int run = x;
+            while (run < n && (qr->data[y * n + run] & 1))
+                run++;
+            cairo_rectangle(cr, x0 + x * m, y0 + y * m, (run - x) * m, m);
+            x = run;
+        }
+    }
+    QRcode_free(qr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_fill(cr);
+    return cairo_status(cr) == CAIRO_STATUS_SUCCESS ? BH_OK : BH_ENOMEM;
+}
+
 /* ---- The application form ---- */
 
 static const char *or_dash(const char *s)
@@ -745,6 +776,8 @@ static bh_err render(enum kind kind, const struct facts *f, bh_buf *out, bh_diag
             err = fit(&dc, guarantee_flow, f, TOP, sign_top - FLOW_GAP, 0, NULL);
         if (!err && g->verify_url && *g->verify_url)
             err = fit(&dc, guarantee_url, f, URL_TOP, URL_BOTTOM, 0, NULL);
+        if (!err && g->verify_url && *g->verify_url)
+            err = draw_qr(cr, g->verify_url);
     } else {
         err = fit(&dc, application_flow, f, TOP, BOTTOM, 0, NULL);
     }

@@ -9,6 +9,7 @@
 #include "filetype.h"
 #include "institution.h"
 #include "serve.h"
+#include "verify.h"
 #include "web.h"
 #include "banned.h"
 
@@ -273,7 +274,7 @@ static bh_err unit_claim(bh_tx *tx, void *arg)
 
 /* The validity of the guarantee: from issue to bid opening + the bid validity
  * period (投标有效期 runs from the bid deadline, which is the opening). */
-static bh_err validity_end(const bh_msg *request_fields, int64_t *end)
+bh_err bh_validity_end(const bh_msg *request_fields, int64_t *end)
 {
     const char *opening = bh_msg_text(request_fields, "kaibiaotime");
     const char *days = bh_msg_text(request_fields, "tbyxq");
@@ -371,7 +372,7 @@ static bh_err read_info(bh_tx *tx, void *arg)
     if (!err)
         err = parse_json_object(app.payment_json, &payment);
     if (!err)
-        err = validity_end(request_fields, &end_at);
+        err = bh_validity_end(request_fields, &end_at);
     if (!err)
         err = add_file_fields(tx, r, app.id, "guarantee", "baohanurl", NULL, data, &guarantee);
     if (!err)
@@ -805,6 +806,23 @@ typedef struct documents {
     bh_buf guarantee, order, xml;
 } documents;
 
+/* Replaces the guarantee PDF by its signed version: the stored file, its
+ * MD5s and the Base64 copy getbaohaninfo returns are all of the signed one. */
+static bh_err sign_guarantee(const bh_institution *inst, bh_buf *pdf, int64_t now, bh_diag *d)
+{
+    bh_buf signed_pdf;
+    bh_buf_init(&signed_pdf, pdf->max);
+    bh_err err = bh_doc_sign_guarantee(pdf->data, pdf->len, inst->signer, inst->config->inst_name,
+                                       now, &signed_pdf, d);
+    if (!err) {
+        bh_buf_release(pdf);
+        *pdf = signed_pdf;
+    } else {
+        bh_buf_release(&signed_pdf);
+    }
+    return err;
+}
+
 static bh_err build_documents(const bh_institution *inst, const bh_app *app, const char *baohanno,
                               int64_t now, documents *docs, bh_diag *d)
 {
@@ -814,13 +832,15 @@ static bh_err build_documents(const bh_institution *inst, const bh_app *app, con
         err = parse_json_object(app->form_json, &form);
     int64_t end_at = 0;
     if (!err)
-        err = validity_end(req, &end_at);
+        err = bh_validity_end(req, &end_at);
     if (err) {
         bh_msg_free(req);
         bh_msg_free(form);
         return bh_diag_add(d, err, "", "the application's stored data is unreadable");
     }
     char issued[BH_TIME_TEXT_LEN + 1], valid_to[BH_TIME_TEXT_LEN + 1], card[64];
+    char verify_url[BH_VERIFY_URL_MAX];
+    bh_verify_url(inst->config, baohanno, verify_url, sizeof verify_url);
     bh_time_format(now, issued);
     bh_time_format(end_at, valid_to);
     bh_mask_id(bh_msg_text(form, "bidderpersoncard"), card, sizeof card);
@@ -844,7 +864,7 @@ static bh_err build_documents(const bh_institution *inst, const bh_app *app, con
         .kaibiaotime = bh_msg_text(req, "kaibiaotime"),
         .issuer = inst->config->inst_name,
         .issue_time = issued,
-        .verify_url = NULL,
+        .verify_url = verify_url,
     };
     bh_applicant_details a = {
         .contact = bh_msg_text(form, "biddercontact"),
@@ -858,6 +878,8 @@ static bh_err build_documents(const bh_institution *inst, const bh_app *app, con
         .basic_account_no = bh_msg_text(form, "basicaccount"),
     };
     err = bh_doc_guarantee_pdf(&g, &docs->guarantee, d);
+    if (!err && inst->signer)
+        err = sign_guarantee(inst, &docs->guarantee, now, d);
     if (!err)
         err = bh_doc_application_pdf(&g, &a, &docs->order, d);
     if (!err)

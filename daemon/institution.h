@@ -26,6 +26,8 @@ typedef struct bh_institution {
     bh_store *store;
     const bh_config *config;
     bh_outbox *outbox; /* kicked when a notice is queued; may be NULL */
+    const bh_signer *signer; /* signs issued guarantees; NULL only with
+                              * [signing] allow_unsigned (development) */
 } bh_institution;
 
 /* The path prefix of download URLs: <public_url>/files/<token>. */
@@ -39,6 +41,11 @@ int bh_institution_handle(bh_institution *inst, const bh_http_request *req, bh_h
 /* The premium for a bid security amount: amount × rate rounded half up,
  * and at least the configured minimum. */
 bh_err bh_premium(const bh_config *config, int64_t amount_fen, int64_t *premium_fen) BH_MUST_CHECK;
+
+/* The end of a guarantee's validity: bid opening (kaibiaotime) + the bid
+ * validity period (tbyxq days), from the application's business fields.
+ * BH_EFORMAT when either is missing or malformed. */
+bh_err bh_validity_end(const bh_msg *request_fields, int64_t *end) BH_MUST_CHECK;
 
 /* Writes an ID number masked for display: "350602********1234" — enough to
  * recognise, never the whole number. Short or absent input gives "****". */

@@ -19,6 +19,7 @@
 #include "outbox.h"
 #include "platform.h"
 #include "store.h"
+#include "verify.h"
 #include "web.h"
 #include "banned.h"
 
@@ -34,6 +35,7 @@ static const char usage[] =
 typedef struct service {
     bh_institution inst;
     bh_web web;
+    bh_verify verify;
     bh_platform plat; /* role = platform: its store is inst.store */
 } service;
 
@@ -57,7 +59,8 @@ static void public_handler(void *ctx, const bh_http_request *req, bh_http_respon
     if (s->inst.config->role == BH_ROLE_PLATFORM) {
         if (bh_platform_handle(&s->plat, req, resp))
             return;
-    } else if (bh_web_handle(&s->web, req, resp) || bh_institution_handle(&s->inst, req, resp)) {
+    } else if (bh_web_handle(&s->web, req, resp) || bh_verify_handle(&s->verify, req, resp) ||
+               bh_institution_handle(&s->inst, req, resp)) {
         return;
     }
     bh_http_reply(resp, 404, 0, "no such interface or page");
@@ -131,8 +134,36 @@ int main(int argc, char **argv)
         bh_diag_release(&d);
         return 2;
     }
+    /* A guarantee without a signature has no legal effect: without a
+     * certificate an institution does not start, unless the configuration
+     * says in so many words that this is development (allow_unsigned = yes).
+     * A platform issues nothing and needs no signing identity. */
+    bh_signer *signer = NULL;
+    if (config.role != BH_ROLE_INSTITUTION) {
+        /* nothing to sign */
+    } else if (config.sign_cert) {
+        if (bh_signer_load(config.sign_cert, config.sign_key, config.sign_chain, bh_time_now(),
+                           &signer, &d) != BH_OK) {
+            for (size_t i = 0; i < d.count; i++)
+                fprintf(stderr, "baohand: signing.%s: %s\n", d.items[i].field,
+                        d.items[i].message);
+            fprintf(stderr, "baohand: %s: the signing identity cannot be used\n", config_path);
+            bh_diag_release(&d);
+            bh_config_release(&config);
+            return 2;
+        }
+    } else if (!config.sign_allow_unsigned) {
+        fprintf(stderr,
+                "baohand: %s: [signing] cert and key are not set: guarantees must be signed "
+                "(docs/signing.md). For test material run: baohan pki init DIR; for "
+                "development without signatures set [signing] allow_unsigned = yes\n",
+                config_path);
+        bh_config_release(&config);
+        return 2;
+    }
     if (check_only) {
         printf("baohand: %s: configuration OK\n", config_path);
+        bh_signer_free(signer);
         bh_config_release(&config);
         return 0;
     }
@@ -149,7 +180,7 @@ int main(int argc, char **argv)
     int rc = 1;
     char files_dir[4096];
     snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
-    service s = {{NULL, &config, NULL}, {NULL, &config}, {NULL, &config}};
+    service s = {{NULL, &config, NULL, signer}, {NULL, &config}, {NULL, &config}, {NULL, &config}};
     bh_http_server *public_server = NULL, *admin_server = NULL;
     if (make_dir(config.data_dir) || make_dir(files_dir))
         goto out;
@@ -158,6 +189,7 @@ int main(int argc, char **argv)
         goto out;
     }
     s.web.store = s.inst.store;
+    s.verify.store = s.inst.store;
     s.plat.store = s.inst.store;
     /* The platform sends nothing on its own: no outbox worker. */
     if (config.role == BH_ROLE_INSTITUTION &&
@@ -174,6 +206,14 @@ int main(int argc, char **argv)
         print_problems(&d);
         goto out;
     }
+    if (signer)
+        fprintf(stderr, "baohand: guarantees are signed by %s%s\n", bh_signer_subject(signer),
+                strstr(bh_signer_subject(signer), "NOT FOR PRODUCTION")
+                    ? " — TEST CERTIFICATE, NOT FOR PRODUCTION"
+                    : "");
+    else if (config.role == BH_ROLE_INSTITUTION)
+        fprintf(stderr, "baohand: WARNING: guarantees are issued UNSIGNED "
+                        "([signing] allow_unsigned = yes): development only\n");
     fprintf(stderr,
             "baohand: %s%s%s listening on %s (port %d), admin on %s (port %d); data in %s\n",
             config.role == BH_ROLE_PLATFORM ? "platform" : "institution \"",
@@ -191,6 +231,7 @@ out:
     bh_http_stop(admin_server);
     bh_outbox_stop(s.inst.outbox);
     bh_store_close(s.inst.store);
+    bh_signer_free(signer);
     bh_config_release(&config);
     bh_diag_release(&d);
     return rc;

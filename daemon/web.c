@@ -980,6 +980,34 @@ static void validate(submission *sub, const view *v)
         validate_field(sub, i, i == F_CARD && form_text(v, FIELDS[i].key) != NULL);
 }
 
+/* ---- shared with the verification page (verify.c) ---- */
+
+int bh_web_page_headers(bh_http_response *resp, int status, const char *extra)
+{
+    return page_headers(resp, status, extra);
+}
+
+void bh_web_message_page(bh_http_response *resp, int status, const char *extra,
+                         const char *title, const char *message)
+{
+    message_page(resp, status, extra, title, message);
+}
+
+void bh_web_row(bh_html *h, const char *label, const char *value)
+{
+    row(h, label, value);
+}
+
+void bh_web_money_row(bh_html *h, const char *label, int64_t fen)
+{
+    money_row(h, label, fen, NULL);
+}
+
+int bh_web_media_type_is(const char *content_type, const char *type)
+{
+    return media_type_is(content_type, type);
+}
+
 /* ---- storing a submission ----------------------------------------------------- */
 
 typedef struct write_ctx {

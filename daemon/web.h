@@ -58,4 +58,18 @@ typedef struct bh_web {
  * under the prefix (the response is untouched). */
 int bh_web_handle(const bh_web *web, const bh_http_request *req, bh_http_response *resp);
 
+/* For the other public pages (verify.c), the same look and headers: */
+#include "html.h"
+/* Status, content type and the pages' security headers plus `extra`. */
+int bh_web_page_headers(bh_http_response *resp, int status, const char *extra);
+/* A page with a title and one message. */
+void bh_web_message_page(bh_http_response *resp, int status, const char *extra,
+                         const char *title, const char *message);
+/* A table row "label | value" (escaped; "—" when empty), and one for an
+ * amount in figures and capital numerals. */
+void bh_web_row(bh_html *h, const char *label, const char *value);
+void bh_web_money_row(bh_html *h, const char *label, int64_t fen);
+/* Whether a Content-Type header is of media type `type` (lower case). */
+int bh_web_media_type_is(const char *content_type, const char *type);
+
 #endif

@@ -11,6 +11,7 @@
 #include "error.h"
 #include "gm.h"
 #include "money.h"
+#include "pdfsign.h"
 #include "msg.h"
 #include "schema.h"
 #include "seal.h"

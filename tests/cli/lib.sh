@@ -107,14 +107,13 @@ expect_no_leak()
     fi
 }
 
-# start_baohand: writes a configuration to $T and starts baohand on free
-# loopback ports; sets $port, $admin_port and $TOKEN, and stops it on exit.
-# Needs BAOHAND (the built daemon) in the environment.
-start_baohand()
+# baohand_ini FILE EXTRA: writes a complete baohand configuration (mode 600)
+# with data in $T/data, listeners on free loopback ports, the admin token
+# $TOKEN, and EXTRA (e.g. a [signing] section) at the end.
+baohand_ini()
 {
-    : "${BAOHAND:?BAOHAND must name the baohand binary}"
     TOKEN=cli-test-admin-token-0123456789
-    cat >"$T/baohand.ini" <<INI
+    cat >"$1" <<INI
 [server]
 listen = 127.0.0.1:0
 public_url = http://127.0.0.1:1
@@ -134,7 +133,24 @@ appkey = FI001
 appsecret = s3cr3t-FI001
 sm4_key = 0123456789abcdeffedcba9876543210
 url = http://127.0.0.1:1
+$2
 INI
+    chmod 600 "$1"
+}
+
+# start_baohand: writes a configuration to $T and starts baohand on free
+# loopback ports; sets $port, $admin_port and $TOKEN, and stops it on exit.
+# Guarantees are signed with fresh ECDSA test material in $T/pki.
+# Needs BAOHAND (the built daemon) and BAOHAN in the environment.
+start_baohand()
+{
+    : "${BAOHAND:?BAOHAND must name the baohand binary}"
+    baohand_ini "$T/baohand.ini" "[signing]
+cert = pki/institution.pem
+key = pki/institution.key
+chain = pki/chain.pem"
+    "${BAOHAN:?BAOHAN must name the baohan binary}" pki init "$T/pki" --alg ec \
+        --name 测试保险股份有限公司 >/dev/null
     launch_baohand "$T/baohand.ini"
 }
 

@@ -188,6 +188,11 @@ typedef struct e2e_daemon {
     pid_t pid;
 } e2e_daemon;
 
+/* The key type of the test certificate an institution's guarantees are
+ * signed with; set it before e2e_daemon_start() or e2e_write_config(). The
+ * test material (bh_pki_init) is in <dir>/pki: ca.pem is the CA to trust. */
+static bh_key_alg e2e_signing_alg __attribute__((unused)) = BH_KEY_EC;
+
 /* The daemon's configuration file, open for writing (owner-only once closed). */
 E2E_FN FILE *e2e_config_open(const e2e_daemon *d)
 {
@@ -205,8 +210,28 @@ E2E_FN void e2e_config_close(const e2e_daemon *d, FILE *f)
     chmod(d->config, 0600);
 }
 
+/* Test signing material in <dir>/pki, made once (a restart keeps it). */
+E2E_FN void e2e_make_pki(const e2e_daemon *d)
+{
+    char pki[300], cert[340];
+    snprintf(pki, sizeof pki, "%s/pki", d->dir);
+    snprintf(cert, sizeof cert, "%s/" BH_PKI_CERT, pki);
+    if (access(cert, F_OK) == 0)
+        return;
+    bh_diag diag = BH_DIAG_INIT;
+    if (bh_pki_init(pki, e2e_signing_alg, E2E_INSTNAME, bh_time_now(), &diag) != BH_OK) {
+        fprintf(stderr, "e2e: cannot make the test certificates: %s\n",
+                diag.count ? diag.items[0].message : "?");
+        exit(2);
+    }
+    bh_diag_release(&diag);
+}
+
+/* An institution's configuration, signing with the test material of
+ * e2e_make_pki (made here if it is not there yet). */
 E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra)
 {
+    e2e_make_pki(d);
     FILE *f = e2e_config_open(d);
     fprintf(f,
             "[server]\nrole = institution\nlisten = 127.0.0.1:%d\npublic_url = %s\n"
@@ -216,6 +241,8 @@ E2E_FN void e2e_write_config(e2e_daemon *d, int receiver_port, const char *extra
             "account_no = 1406020109000012345\npremium_rate = 0.0015\nmin_premium = 300\n"
             "baohanno_pattern = BH{yyyy}{seq:6}\n%s\n\n"
             "[outbox]\nretry_base = 100\nretry_max = 500\nflag_after = 3600\n\n"
+            "[signing]\ncert = pki/" BH_PKI_CERT "\nkey = pki/" BH_PKI_KEY
+            "\nchain = pki/" BH_PKI_CHAIN "\n\n"
             "[platform zz]\nappkey = %s\nappsecret = %s\nsm4_key = %s\n"
             "url = http://127.0.0.1:%d\n",
             d->port, d->url, d->dir, d->admin_port, E2E_TOKEN, E2E_INSTNAME, E2E_INSTNAME,
@@ -500,6 +527,38 @@ E2E_FN int64_t e2e_app_id(const e2e_daemon *d, const char *list_path, const char
     bh_msg_free(m);
     CHECK(want[0] > 0);
     return want[0];
+}
+
+/* baohanapply for the example application with `applyno` and `amount`, then
+ * the bidder's form; returns the new application's id (0 on failure).
+ * `out` holds the admin listing afterwards. */
+E2E_FN int64_t e2e_apply_and_submit(const e2e_daemon *d, const char *applyno, const char *amount,
+                                    bh_buf *out)
+{
+    bh_msg *m = load_example("baohanapply"), *answer = NULL;
+    CHECK_EQ(bh_msg_set_str(m, "applyno", applyno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(m, "bzjamount", amount), BH_OK);
+    CHECK_EQ(e2e_call(d, "baohanapply", m, &answer), 1);
+    const bh_field *url = answer ? bh_msg_get_nocase(answer, "payurl") : NULL;
+    CHECK_EQ(e2e_submit_form(url ? url->value : ""), 303);
+    bh_msg_free(answer);
+    bh_msg_free(m);
+    return e2e_app_id(d, "/admin/applications", applyno, out);
+}
+
+/* The operator records the premium `amount` paid by `payer` from the
+ * bidder's account (a one-line PDF as proof); returns the HTTP status, the
+ * application's JSON in `out`. */
+E2E_FN long e2e_pay(const e2e_daemon *d, int64_t id, const char *payer, const char *amount,
+                    bh_buf *out)
+{
+    char path[96], json[512];
+    snprintf(json, sizeof json,
+             "{\"payername\":\"%s\",\"payeraccount\":\"%s\",\"amount\":\"%s\","
+             "\"paytype\":\"银行转账\",\"proof\":\"JVBERi0xLjQKJSVFT0YK\"}",
+             payer, E2E_ACCOUNT, amount);
+    snprintf(path, sizeof path, "/admin/applications/%lld/payment", (long long)id);
+    return e2e_admin(d, "POST", path, json, out);
 }
 
 #endif

@@ -126,6 +126,14 @@ static void test_example_loads(void)
         CHECK_EQ(c.min_premium_fen, 0);
         CHECK_STR(c.baohanno_pattern, "BH{yyyy}{seq:6}");
         CHECK_EQ(c.underwriting, BH_UNDERWRITE_MANUAL);
+        /* the test material the README's command makes, next to the data */
+        snprintf(want, sizeof(want), "%s/var/baohan/test-pki/institution.pem", tmpdir);
+        CHECK_STR(c.sign_cert, want);
+        snprintf(want, sizeof(want), "%s/var/baohan/test-pki/institution.key", tmpdir);
+        CHECK_STR(c.sign_key, want);
+        snprintf(want, sizeof(want), "%s/var/baohan/test-pki/chain.pem", tmpdir);
+        CHECK_STR(c.sign_chain, want);
+        CHECK_EQ(c.sign_allow_unsigned, 0);
         CHECK_EQ(c.ncounterparts, 1);
         const bh_counterpart *cp = bh_config_counterpart(&c, "FI001");
         CHECK(cp != NULL);
@@ -615,6 +623,67 @@ static void test_structure(void)
     bh_diag_release(&d);
 }
 
+/* [signing]: paths against the file's directory, a certificate and its key
+ * together, allow_unsigned only without them. */
+static void test_signing(void)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_buf text;
+    bh_buf_init(&text, 1 << 16);
+    CHECK_EQ(bh_buf_addf(&text, "%s[signing]\ncert = pki/c.pem\nkey = /abs/k.pem\n"
+                                "chain = ../chain.pem\n",
+                         BASE),
+             BH_OK);
+    const char *p = conf("signing.ini", text.data);
+    bh_config c;
+    CHECK_EQ(bh_config_load(p, &c, &d), BH_OK);
+    dump(&d);
+    if (d.count == 0) {
+        char want[PATH_MAX + 64];
+        snprintf(want, sizeof(want), "%s/pki/c.pem", tmpdir);
+        CHECK_STR(c.sign_cert, want);
+        CHECK_STR(c.sign_key, "/abs/k.pem");
+        CHECK(c.sign_chain && strstr(c.sign_chain, "/chain.pem") &&
+              !strstr(c.sign_chain, ".."));
+        bh_config_release(&c);
+    }
+    bh_diag_release(&d);
+
+    /* Neither is fine for the loader (baohand then refuses to start unless
+     * allow_unsigned = yes: tests/cli/test_pki.sh). */
+    bh_buf_reset(&text);
+    CHECK_EQ(bh_buf_addf(&text, "%s[signing]\nallow_unsigned = yes\n", BASE), BH_OK);
+    p = conf("unsigned.ini", text.data);
+    CHECK_EQ(bh_config_load(p, &c, &d), BH_OK);
+    if (d.count == 0) {
+        CHECK_EQ(c.sign_allow_unsigned, 1);
+        CHECK(c.sign_cert == NULL);
+        bh_config_release(&c);
+    }
+    bh_diag_release(&d);
+
+    bh_buf_reset(&text);
+    CHECK_EQ(bh_buf_addf(&text, "%s[signing]\ncert = c.pem\nallow_unsigned = yes\n"
+                                "chain = x.pem\n",
+                         BASE),
+             BH_OK);
+    p = conf("signing-bad.ini", text.data);
+    CHECK(bh_config_load(p, &c, &d) != BH_OK);
+    EXPECT_AT(&d, p, 17, "signing.key", "required", "go together");
+    EXPECT_AT(&d, p, 19, "allow_unsigned = yes with a certificate");
+    bh_diag_release(&d);
+
+    bh_buf_reset(&text);
+    CHECK_EQ(bh_buf_addf(&text, "%s[signing]\nallow_unsigned = maybe\nkey = k.pem\n", BASE),
+             BH_OK);
+    p = conf("signing-bad2.ini", text.data);
+    CHECK(bh_config_load(p, &c, &d) != BH_OK);
+    EXPECT_AT(&d, p, 18, "signing.allow_unsigned", "yes or no");
+    EXPECT_AT(&d, p, 17, "signing.cert", "required");
+    bh_diag_release(&d);
+    bh_buf_release(&text);
+}
+
 static void test_files(void)
 {
     bh_diag d = BH_DIAG_INIT;
@@ -754,6 +823,7 @@ int main(void)
     RUN(test_structure);
     RUN(test_files);
     RUN(test_platform_role);
+    RUN(test_signing);
     cleanup(tmpdir);
     return CHECK_DONE();
 }

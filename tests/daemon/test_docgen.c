@@ -16,6 +16,7 @@
 
 #include "check.h"
 #include "docgen.h"
+#include "docgen_impl.h"
 
 static char tmpdir[] = "/tmp/test_docgen.XXXXXX";
 
@@ -309,7 +310,9 @@ static void test_guarantee_pdf(void)
     free(band);
     CHECK(area_blank(path, BH_DOC_SEAL_X_MM, BH_DOC_SEAL_Y_MM, BH_DOC_SEAL_SIZE_MM,
                      BH_DOC_SEAL_SIZE_MM));
-    CHECK(area_blank(path, BH_DOC_QR_X_MM, BH_DOC_QR_Y_MM, BH_DOC_QR_SIZE_MM, BH_DOC_QR_SIZE_MM));
+    /* The QR code of the verification URL fills its area (as vectors: no
+     * text there); test_pdfsign decodes it. */
+    CHECK(!area_blank(path, BH_DOC_QR_X_MM, BH_DOC_QR_Y_MM, BH_DOC_QR_SIZE_MM, BH_DOC_QR_SIZE_MM));
     CHECK(!area_blank(path, 70, BH_DOC_SEAL_Y_MM - 16, 120, 16)); /* the method sees ink */
 
     bh_buf_release(&pdf);
@@ -396,7 +399,7 @@ static void test_guarantee_pdf_longest_facts(void)
     free(t);
     CHECK(area_blank(path, BH_DOC_SEAL_X_MM, BH_DOC_SEAL_Y_MM, BH_DOC_SEAL_SIZE_MM,
                      BH_DOC_SEAL_SIZE_MM));
-    CHECK(area_blank(path, BH_DOC_QR_X_MM, BH_DOC_QR_Y_MM, BH_DOC_QR_SIZE_MM, BH_DOC_QR_SIZE_MM));
+    CHECK(!area_blank(path, BH_DOC_QR_X_MM, BH_DOC_QR_Y_MM, BH_DOC_QR_SIZE_MM, BH_DOC_QR_SIZE_MM));
 
     /* The XML of the longest facts is still valid. */
     bh_buf_reset(&pdf);
@@ -892,6 +895,67 @@ static void test_output_limit(void)
 
 /* Removes the temporary files, also when a broken fixture ends the run early
  * through exit(). */
+/* The seal is paths only: no text operators, no resources; the signed
+ * guarantee verifies and shows red where the seal is. (The signature itself
+ * is checked with pdfsig, qpdf and openssl in test_e2e_signed.) */
+static void test_signed_guarantee_seal(void)
+{
+    bh_buf ap;
+    bh_buf_init(&ap, 1 << 22);
+    CHECK_EQ(bh__doc_seal_appearance("中国人民财产保险股份有限公司漳州市分公司", &ap), BH_OK);
+    CHECK(ap.len > 2000 && strncmp(ap.data, "q\n0.85 0.07 0.09 rg\n", 20) == 0);
+    CHECK(ap.len > 4 && strcmp(ap.data + ap.len - 4, "f\nQ\n") == 0);
+    CHECK(strstr(ap.data, " c\n") && strstr(ap.data, " l\n") && strstr(ap.data, "h\n"));
+    CHECK(!strstr(ap.data, "BT") && !strstr(ap.data, "Tf") && !strstr(ap.data, "Do"));
+    bh_buf_release(&ap);
+
+    char pki[256];
+    path_in_tmp(pki, sizeof pki, "pki");
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(bh_pki_init(pki, BH_KEY_EC, "测试机构", bh_time_now(), &d), BH_OK);
+    char cert[300], key[300];
+    snprintf(cert, sizeof cert, "%s/" BH_PKI_CERT, pki);
+    snprintf(key, sizeof key, "%s/" BH_PKI_KEY, pki);
+    bh_signer *signer = NULL;
+    CHECK_EQ(bh_signer_load(cert, key, NULL, bh_time_now(), &signer, &d), BH_OK);
+    bh_guarantee_facts g = facts();
+    bh_buf pdf, signed_pdf;
+    bh_buf_init(&pdf, BH_BUF_MAX_DEFAULT);
+    bh_buf_init(&signed_pdf, BH_BUF_MAX_DEFAULT);
+    CHECK_EQ(bh_doc_guarantee_pdf(&g, &pdf, &d), BH_OK);
+    if (signer)
+        CHECK_EQ(bh_doc_sign_guarantee(pdf.data, pdf.len, signer, g.issuer, bh_time_now(),
+                                       &signed_pdf, &d),
+                 BH_OK);
+    bh_pdf_check c;
+    CHECK_EQ(bh_pdf_verify(signed_pdf.data ? signed_pdf.data : "", signed_pdf.len, NULL, &c, &d),
+             BH_OK);
+    CHECK(bh_pdf_check_valid(&c));
+    char path[256];
+    path_in_tmp(path, sizeof path, "signed.pdf");
+    write_file(path, &signed_pdf);
+    CHECK(!area_blank(path, BH_DOC_SEAL_X_MM, BH_DOC_SEAL_Y_MM, BH_DOC_SEAL_SIZE_MM,
+                      BH_DOC_SEAL_SIZE_MM));
+    /* The seal holds no text: the name is outlines. */
+    char *seal = pdf_text_in(path, BH_DOC_SEAL_X_MM, BH_DOC_SEAL_Y_MM, BH_DOC_SEAL_SIZE_MM,
+                             BH_DOC_SEAL_SIZE_MM);
+    CHECK(only_space(seal));
+    free(seal);
+    unlink(path);
+    static const char *const files[] = {BH_PKI_CA_CERT, BH_PKI_CA_KEY, BH_PKI_CERT, BH_PKI_KEY,
+                                        BH_PKI_CHAIN};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char f[320];
+        snprintf(f, sizeof f, "%s/%s", pki, files[i]);
+        unlink(f);
+    }
+    rmdir(pki);
+    bh_signer_free(signer);
+    bh_buf_release(&pdf);
+    bh_buf_release(&signed_pdf);
+    bh_diag_release(&d);
+}
+
 static void remove_tmpdir(void)
 {
     static const char *const files[] = {"guarantee.pdf", "optional.pdf", "longest.pdf",
@@ -930,6 +994,7 @@ int main(void)
     RUN(test_refusals);
     RUN(test_unprintable_character);
     RUN(test_output_limit);
+    RUN(test_signed_guarantee_seal);
 
     /* The libraries' caches, so a leak checker sees only what is ours (see
      * tests/lsan.supp for what remains); the files go at exit. */

@@ -11,30 +11,12 @@ static bh_buf out;
 
 static int64_t apply_and_submit(const char *applyno, const char *amount)
 {
-    bh_msg *m = load_example("baohanapply"), *answer = NULL;
-    CHECK_EQ(bh_msg_set_str(m, "applyno", applyno), BH_OK);
-    CHECK_EQ(bh_msg_set_str(m, "bzjamount", amount), BH_OK);
-    CHECK_EQ(e2e_call(&daemon_, "baohanapply", m, &answer), 1);
-    const bh_field *url = answer ? bh_msg_get_nocase(answer, "payurl") : NULL;
-    CHECK_EQ(e2e_submit_form(url ? url->value : ""), 303);
-    bh_msg_free(answer);
-    bh_msg_free(m);
-    /* the newest application is this one */
-    CHECK_EQ(e2e_admin(&daemon_, "GET", "/admin/applications?limit=1", NULL, &out), 200);
-    const char *id = out.data ? strstr(out.data, "\"id\":") : NULL;
-    CHECK(id && strstr(out.data, applyno));
-    return id ? atoll(id + 5) : 0;
+    return e2e_apply_and_submit(&daemon_, applyno, amount, &out);
 }
 
 static long pay(int64_t id, const char *amount)
 {
-    char path[96], json[512];
-    snprintf(json, sizeof json,
-             "{\"payername\":\"%s\",\"payeraccount\":\"%s\",\"amount\":\"%s\","
-             "\"paytype\":\"银行转账\",\"proof\":\"JVBERi0xLjQKJSVFT0YK\"}",
-             BIDDER, E2E_ACCOUNT, amount);
-    snprintf(path, sizeof path, "/admin/applications/%lld/payment", (long long)id);
-    return e2e_admin(&daemon_, "POST", path, json, &out);
+    return e2e_pay(&daemon_, id, BIDDER, amount, &out);
 }
 
 static void test_auto_underwriting(void)
