@@ -13,16 +13,6 @@
 #include "web.h"
 #include "banned.h"
 
-#define OK_MESSAGE BH_OK_MESSAGE
-
-/* The shared pipeline's helpers (serve.c) under the short names this file
- * used before they moved there. */
-#define say bh_req_say
-#define audit_in bh_req_audit_in
-#define unit_audit_only bh_req_unit_audit
-#define repeat_answer bh_req_repeat_answer
-#define keep_answer bh_req_keep_answer
-
 bh_err bh_premium(const bh_config *config, int64_t amount_fen, int64_t *premium_fen)
 {
     int64_t p;
@@ -45,8 +35,6 @@ typedef struct apply_prep {
     bh_buf json;
 } apply_prep;
 
-typedef bh_request request;
-
 /* ---- the interfaces --------------------------------------------------------- */
 
 static bh_err pay_url(const bh_config *c, const char *token, bh_buf *out)
@@ -60,7 +48,7 @@ static bh_err pay_url(const bh_config *c, const char *token, bh_buf *out)
     return err;
 }
 
-static bh_err answer_payurl(request *r, const char *token)
+static bh_err answer_payurl(bh_request *r, const char *token)
 {
     bh_buf url;
     bh_buf_init(&url, 4096);
@@ -73,7 +61,7 @@ static bh_err answer_payurl(request *r, const char *token)
     return err;
 }
 
-static bh_err apply_prepare(const request *r, apply_prep *p)
+static bh_err apply_prepare(const bh_request *r, apply_prep *p)
 {
     const char *amount = bh_msg_text(r->business, "bzjamount");
     bh_err err = bh_money_parse(amount, strlen(amount), &p->amount_fen, NULL, NULL);
@@ -88,22 +76,22 @@ static bh_err apply_prepare(const request *r, apply_prep *p)
 
 static bh_err unit_apply(bh_tx *tx, void *arg)
 {
-    request *r = arg;
+    bh_request *r = arg;
     const apply_prep *p = r->prep;
     bh_app app = {0};
     bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, &app);
     if (err == BH_OK) {
         if (strcmp(app.content_hash, r->hash) == 0) {
-            say(r, 1, OK_MESSAGE);
+            bh_req_say(r, 1, BH_OK_MESSAGE);
             err = answer_payurl(r, app.pay_token);
         } else {
-            say(r, 0,
-                "applyno: %s was already applied for with different content; a new "
-                "application needs a new applyno",
-                r->applyno);
+            bh_req_say(r, 0,
+                       "applyno: %s was already applied for with different content; a new "
+                       "application needs a new applyno",
+                       r->applyno);
         }
         bh_app_release(&app);
-        return err ? err : audit_in(tx, r);
+        return err ? err : bh_req_audit_in(tx, r);
     }
     if (err != BH_ENOTFOUND)
         return err;
@@ -119,28 +107,28 @@ static bh_err unit_apply(bh_tx *tx, void *arg)
     app.premium_fen = p->premium_fen;
     err = bh_tx_app_insert(tx, &app);
     if (!err) {
-        say(r, 1, OK_MESSAGE);
+        bh_req_say(r, 1, BH_OK_MESSAGE);
         err = answer_payurl(r, p->token);
     }
-    return err ? err : audit_in(tx, r);
+    return err ? err : bh_req_audit_in(tx, r);
 }
 
 /* Looks the application up for a follow-up interface and checks baohanno
  * when the request carries one. Returns BH_ENOTFOUND (answered) when the
  * request must be refused. */
-static bh_err find_for_followup(bh_tx *tx, request *r, bh_app *app)
+static bh_err find_for_followup(bh_tx *tx, bh_request *r, bh_app *app)
 {
     bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, app);
     if (err == BH_ENOTFOUND) {
-        say(r, 0, "applyno: no application %s from this platform", r->applyno);
+        bh_req_say(r, 0, "applyno: no application %s from this platform", r->applyno);
         return err;
     }
     if (err)
         return err;
     const char *baohanno = bh_msg_text(r->business, "baohanno");
     if (baohanno && (!app->baohanno || strcmp(app->baohanno, baohanno) != 0)) {
-        say(r, 0, "baohanno: %s is not the guarantee number of application %s", baohanno,
-            r->applyno);
+        bh_req_say(r, 0, "baohanno: %s is not the guarantee number of application %s", baohanno,
+                   r->applyno);
         bh_app_release(app);
         return BH_ENOTFOUND;
     }
@@ -149,18 +137,18 @@ static bh_err find_for_followup(bh_tx *tx, request *r, bh_app *app)
 
 /* The state changes of giveupnotice, quitapply and claimsnotice share one
  * shape: a repeat gets its first answer; otherwise the state must allow it. */
-typedef bh_err (*followup_fn)(bh_tx *tx, request *r, bh_app *app);
+typedef bh_err (*followup_fn)(bh_tx *tx, bh_request *r, bh_app *app);
 
-static bh_err run_followup(bh_tx *tx, request *r, followup_fn fn)
+static bh_err run_followup(bh_tx *tx, bh_request *r, followup_fn fn)
 {
     int answered;
-    bh_err err = repeat_answer(tx, r, &answered);
+    bh_err err = bh_req_repeat_answer(tx, r, &answered);
     if (err || answered)
-        return err ? err : audit_in(tx, r);
+        return err ? err : bh_req_audit_in(tx, r);
     bh_app app = {0};
     err = find_for_followup(tx, r, &app);
     if (err == BH_ENOTFOUND)
-        return audit_in(tx, r);
+        return bh_req_audit_in(tx, r);
     if (err)
         return err;
     bh_app_state before = app.state;
@@ -168,10 +156,10 @@ static bh_err run_followup(bh_tx *tx, request *r, followup_fn fn)
     if (!err && r->code == 1) {
         err = bh_tx_app_update(tx, &app, before, r->now);
         if (!err)
-            err = keep_answer(tx, r);
+            err = bh_req_keep_answer(tx, r);
     }
     bh_app_release(&app);
-    return err ? err : audit_in(tx, r);
+    return err ? err : bh_req_audit_in(tx, r);
 }
 
 static const char *state_text(bh_app_state s)
@@ -180,7 +168,7 @@ static const char *state_text(bh_app_state s)
     return name ? name : "unknown";
 }
 
-static bh_err giveup(bh_tx *tx, request *r, bh_app *app)
+static bh_err giveup(bh_tx *tx, bh_request *r, bh_app *app)
 {
     (void)tx;
     switch (app->state) {
@@ -189,30 +177,30 @@ static bh_err giveup(bh_tx *tx, request *r, bh_app *app)
     case BH_APP_PAID:
     case BH_APP_REJECTED:
         app->state = BH_APP_GIVEN_UP;
-        say(r, 1, OK_MESSAGE);
+        bh_req_say(r, 1, BH_OK_MESSAGE);
         return BH_OK;
     case BH_APP_GIVEN_UP:
-        say(r, 1, OK_MESSAGE);
+        bh_req_say(r, 1, BH_OK_MESSAGE);
         return BH_OK;
     default:
-        say(r, 0,
-            "applyno: the guarantee for %s is already issued (state %s); use quitapply to "
-            "withdraw it",
-            r->applyno, state_text(app->state));
+        bh_req_say(r, 0,
+                   "applyno: the guarantee for %s is already issued (state %s); use quitapply to "
+                   "withdraw it",
+                   r->applyno, state_text(app->state));
         return BH_OK;
     }
 }
 
-static bh_err quit(bh_tx *tx, request *r, bh_app *app)
+static bh_err quit(bh_tx *tx, bh_request *r, bh_app *app)
 {
     (void)tx;
     if (app->state == BH_APP_QUIT_REQUESTED) {
-        say(r, 0, "applyno: a withdrawal of %s is already pending", r->applyno);
+        bh_req_say(r, 0, "applyno: a withdrawal of %s is already pending", r->applyno);
         return BH_OK;
     }
     if (app->state != BH_APP_ISSUED) {
-        say(r, 0, "applyno: only an issued guarantee can be withdrawn (state of %s: %s)",
-            r->applyno, state_text(app->state));
+        bh_req_say(r, 0, "applyno: only an issued guarantee can be withdrawn (state of %s: %s)",
+                   r->applyno, state_text(app->state));
         return BH_OK;
     }
     const char *reason = bh_msg_text(r->business, "reason");
@@ -221,22 +209,22 @@ static bh_err quit(bh_tx *tx, request *r, bh_app *app)
     if (!app->reason)
         return BH_ENOMEM;
     app->state = BH_APP_QUIT_REQUESTED;
-    say(r, 1, OK_MESSAGE);
+    bh_req_say(r, 1, BH_OK_MESSAGE);
     return BH_OK;
 }
 
-static bh_err claim(bh_tx *tx, request *r, bh_app *app)
+static bh_err claim(bh_tx *tx, bh_request *r, bh_app *app)
 {
     (void)tx;
     if (app->state == BH_APP_CLAIMED) {
-        say(r, 0, "applyno: a claim on %s is already recorded", r->applyno);
+        bh_req_say(r, 0, "applyno: a claim on %s is already recorded", r->applyno);
         return BH_OK;
     }
     if (app->state != BH_APP_ISSUED && app->state != BH_APP_QUIT_REQUESTED) {
-        say(r, 0,
-            "applyno: only an issued guarantee that is not withdrawn can be claimed "
-            "(state of %s: %s)",
-            r->applyno, state_text(app->state));
+        bh_req_say(r, 0,
+                   "applyno: only an issued guarantee that is not withdrawn can be claimed "
+                   "(state of %s: %s)",
+                   r->applyno, state_text(app->state));
         return BH_OK;
     }
     bh_buf json;
@@ -250,7 +238,7 @@ static bh_err claim(bh_tx *tx, request *r, bh_app *app)
     bh_buf_release(&json);
     if (!err) {
         app->state = BH_APP_CLAIMED;
-        say(r, 1, OK_MESSAGE);
+        bh_req_say(r, 1, BH_OK_MESSAGE);
     }
     return err;
 }
@@ -307,7 +295,7 @@ static bh_err file_url(const bh_config *c, const bh_file *f, bh_buf *out)
 
 /* Adds <url_key> and, when md5_key is not NULL, <md5_key> for the app's
  * file of `kind`. */
-static bh_err add_file_fields(bh_tx *tx, const request *r, int64_t app_id, const char *kind,
+static bh_err add_file_fields(bh_tx *tx, const bh_request *r, int64_t app_id, const char *kind,
                               const char *url_key, const char *md5_key, bh_msg *data, bh_file *keep)
 {
     bh_file f = {0};
@@ -329,7 +317,7 @@ static bh_err add_file_fields(bh_tx *tx, const request *r, int64_t app_id, const
 }
 
 typedef struct info_ctx {
-    request *r;
+    bh_request *r;
     bh_msg *data;
 } info_ctx;
 
@@ -342,7 +330,7 @@ static bh_err set_from(bh_msg *data, const char *key, const bh_msg *src, const c
 static bh_err read_info(bh_tx *tx, void *arg)
 {
     info_ctx *ic = arg;
-    request *r = ic->r;
+    bh_request *r = ic->r;
     bh_app app = {0};
     bh_err err = find_for_followup(tx, r, &app);
     if (err == BH_ENOTFOUND)
@@ -351,8 +339,8 @@ static bh_err read_info(bh_tx *tx, void *arg)
         return err;
     if (app.state != BH_APP_ISSUED && app.state != BH_APP_QUIT_REQUESTED &&
         app.state != BH_APP_CLAIMED) {
-        say(r, 0, "applyno: no issued guarantee for %s (state %s)", r->applyno,
-            state_text(app.state));
+        bh_req_say(r, 0, "applyno: no issued guarantee for %s (state %s)", r->applyno,
+                   state_text(app.state));
         bh_app_release(&app);
         return BH_OK;
     }
@@ -426,7 +414,7 @@ static bh_err read_info(bh_tx *tx, void *arg)
     if (!err)
         err = add_file_fields(tx, r, app.id, "payment_proof", "payfileurl", NULL, data, NULL);
     if (!err) {
-        say(r, 1, OK_MESSAGE);
+        bh_req_say(r, 1, BH_OK_MESSAGE);
         ic->data = data;
         data = NULL;
     }
@@ -442,7 +430,7 @@ static bh_err read_info(bh_tx *tx, void *arg)
 }
 
 /* Reads the answer, then keeps the audit row in its own unit. */
-static bh_err answer_info(request *r)
+static bh_err answer_info(bh_request *r)
 {
     info_ctx ic = {r, NULL};
     bh_err err = bh_store_read(r->inst->store, read_info, &ic);
@@ -458,7 +446,7 @@ static bh_err answer_info(request *r)
     }
     bh_msg_free(ic.data);
     if (!err)
-        err = bh_store_write(r->inst->store, unit_audit_only, r);
+        err = bh_store_write(r->inst->store, bh_req_unit_audit, r);
     return err;
 }
 
@@ -559,7 +547,7 @@ int bh_institution_handle(bh_institution *inst, const bh_http_request *req, bh_h
     if (!iface || iface->served_by != BH_SIDE_INSTITUTION)
         return 0;
 
-    request r = {0};
+    bh_request r = {0};
     r.inst = inst;
     r.store = inst->store;
     r.config = inst->config;
