@@ -346,6 +346,38 @@ static void check_page(const char *applyno, const char *baohanno)
     bh_buf_release(&page);
 }
 
+/* The page's status follows a withdrawal: pending while the operator decides,
+ * then withdrawn. */
+static void check_withdrawn_status(const char *tag)
+{
+    char applyno[64], baohanno[64], url[256], path[96];
+    snprintf(applyno, sizeof applyno, "QUIT%s%d", tag, (int)getpid());
+    bh_buf pdf, page;
+    bh_buf_init(&pdf, 64 << 20);
+    bh_buf_init(&page, 1 << 20);
+    issue(applyno, baohanno, &pdf);
+    int64_t id = e2e_app_id(&daemon_, "/admin/applications", applyno, &out);
+
+    bh_msg *quit = bh_msg_new();
+    CHECK_EQ(bh_msg_set_str(quit, "applyno", applyno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(quit, "baohanno", baohanno), BH_OK);
+    CHECK_EQ(bh_msg_set_str(quit, "reason", "招标项目终止，申请退保"), BH_OK);
+    CHECK_EQ(e2e_call(&daemon_, "quitapply", quit, NULL), 1);
+    bh_msg_free(quit);
+    snprintf(url, sizeof url, "%s/verify?no=%s", daemon_.url, baohanno);
+    CHECK_EQ(e2e_http("GET", url, NULL, NULL, 0, NULL, &page), 200);
+    CHECK_HAS(page.data, "有效（退保申请处理中）");
+
+    snprintf(path, sizeof path, "/admin/applications/%lld/withdrawal", (long long)id);
+    CHECK_EQ(e2e_admin(&daemon_, "POST", path, "{\"decision\":\"approve\"}", &out), 200);
+    bh_buf_reset(&page);
+    CHECK_EQ(e2e_http("GET", url, NULL, NULL, 0, NULL, &page), 200);
+    CHECK_HAS(page.data, "已撤回（已退保），不再有效");
+    CHECK_LACKS(page.data, "<span class=\"state done\">有效</span>");
+    bh_buf_release(&page);
+    bh_buf_release(&pdf);
+}
+
 static void check_one(bh_key_alg alg, const char *tag)
 {
     char dir[256], ca[320], nss[320], file[320], bad[320], applyno[64], baohanno[64];
@@ -446,6 +478,8 @@ static void check_one(bh_key_alg alg, const char *tag)
         check_rendering(file, baohanno);
     if (alg == BH_KEY_RSA)
         check_page(applyno, baohanno);
+    if (alg == BH_KEY_EC)
+        check_withdrawn_status(tag);
 
     bh_buf_release(&pdf);
     bh_buf_release(&changed);
