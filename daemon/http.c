@@ -52,9 +52,10 @@ struct bh_http_server {
     int listen_fd; /* owned by MHD once started, until quiesced */
     int port;
     size_t max_body;
-    char *large_prefix; /* NULL: none */
-    size_t large_prefix_len;
-    size_t large_max_body;
+    struct {
+        char *prefix; /* NULL: the end of the list */
+        size_t prefix_len, max_body;
+    } large[BH_HTTP_LARGE_MAX];
     FILE *access_log;
     bh_http_handler handler;
     void *ctx;
@@ -524,10 +525,17 @@ static enum MHD_Result send_too_big(struct MHD_Connection *conn, struct request 
     return send_error(conn, r, 413, msg, 1);
 }
 
+static void free_large(bh_http_server *s)
+{
+    for (int i = 0; i < BH_HTTP_LARGE_MAX; i++)
+        free(s->large[i].prefix);
+}
+
 static size_t body_cap(const bh_http_server *s, const char *path)
 {
-    if (s->large_prefix && strncmp(path, s->large_prefix, s->large_prefix_len) == 0)
-        return s->large_max_body;
+    for (int i = 0; i < BH_HTTP_LARGE_MAX && s->large[i].prefix; i++)
+        if (strncmp(path, s->large[i].prefix, s->large[i].prefix_len) == 0)
+            return s->large[i].max_body;
     return s->max_body;
 }
 
@@ -670,18 +678,21 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
         return bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
     s->listen_fd = -1;
     s->max_body = opts->max_body;
-    s->large_max_body = opts->large_max_body;
     s->access_log = opts->access_log;
     s->handler = opts->handler;
     s->ctx = opts->ctx;
     atomic_init(&s->stopping, 0);
-    if (opts->large_prefix && *opts->large_prefix) {
-        s->large_prefix = dup_str(opts->large_prefix);
-        if (!s->large_prefix) {
+    for (int i = 0, n = 0; i < BH_HTTP_LARGE_MAX && opts->large[i].prefix; i++) {
+        if (!*opts->large[i].prefix)
+            continue;
+        s->large[n].prefix = dup_str(opts->large[i].prefix);
+        if (!s->large[n].prefix) {
+            free_large(s);
             free(s);
             return bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
         }
-        s->large_prefix_len = strlen(s->large_prefix);
+        s->large[n].prefix_len = strlen(s->large[n].prefix);
+        s->large[n++].max_body = opts->large[i].max_body;
     }
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->idle, NULL);
@@ -722,7 +733,7 @@ fail:
         close(s->listen_fd);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->mu);
-    free(s->large_prefix);
+    free_large(s);
     free(s);
     return err;
 }
@@ -759,6 +770,6 @@ void bh_http_stop(bh_http_server *s)
         fflush(s->access_log);
     pthread_cond_destroy(&s->idle);
     pthread_mutex_destroy(&s->mu);
-    free(s->large_prefix);
+    free_large(s);
     free(s);
 }

@@ -45,13 +45,21 @@ typedef struct bh_http_response {
 
 typedef void (*bh_http_handler)(void *ctx, const bh_http_request *req, bh_http_response *resp);
 
+/* A path prefix whose request bodies may be up to `max_body` bytes. */
+typedef struct bh_http_large {
+    const char *prefix;
+    size_t max_body;
+} bh_http_large;
+
+#define BH_HTTP_LARGE_MAX 4
+
 typedef struct bh_http_options {
     const char *listen; /* "HOST:PORT"; HOST may be an IPv4 address, "[::1]" or "localhost" */
     size_t max_body;    /* bodies above this are 413 */
-    /* Paths whose bodies may be larger (the bidder page's uploads): a prefix
-     * and its cap. */
-    const char *large_prefix;
-    size_t large_max_body;
+    /* Paths whose bodies may be larger (uploads: the bidder's page, the
+     * verification page): each a prefix and its cap; the first that matches
+     * wins, and an entry with a NULL prefix ends the list. */
+    bh_http_large large[BH_HTTP_LARGE_MAX];
     /* Connections served at once, one thread each (so a handler that blocks
      * holds up only its own connection); 0: automatic (1024). MHD closes
      * connections beyond it at once. */

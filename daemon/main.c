@@ -197,10 +197,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "baohand: cannot start the outbox worker\n");
         goto out;
     }
-    bh_http_options pub = {config.listen,  config.max_body, BH_WEB_PREFIX,  BH_WEB_MAX_BODY,
-                           config.threads, stdout,          public_handler, &s};
+    /* Uploads: the bidder's files on the pay page, a guarantee to check on the
+     * verification page; every other body is capped at [server] max_body. */
+    bh_http_options pub = {config.listen,
+                           config.max_body,
+                           {{BH_WEB_PREFIX, BH_WEB_MAX_BODY}, {BH_VERIFY_PATH, BH_VERIFY_MAX_BODY}},
+                           config.threads,
+                           stdout,
+                           public_handler,
+                           &s};
     bh_http_options adm = {
-        config.admin_listen, (size_t)24 * 1024 * 1024, NULL, 0, 4, stdout, admin_handler, &s};
+        config.admin_listen, (size_t)24 * 1024 * 1024, {{NULL, 0}}, 4, stdout, admin_handler, &s};
     if (bh_http_start(&pub, &public_server, &d) != BH_OK ||
         bh_http_start(&adm, &admin_server, &d) != BH_OK) {
         print_problems(&d);

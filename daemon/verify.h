@@ -19,9 +19,11 @@
 #define BH_VERIFY_PATH "/verify"
 /* Room for <public_url>/verify?no=<baohanno>. */
 #define BH_VERIFY_URL_MAX 1024
-/* The largest PDF checked (the public listener also caps bodies at
- * [server] max_body, 1 MiB by default; a guarantee is about 250 KB). */
+/* The largest PDF checked (a guarantee is about 250 KB), and the largest
+ * upload the public listener takes for this page: the PDF and the form
+ * around it. */
 #define BH_VERIFY_MAX_PDF ((size_t)4 * 1024 * 1024)
+#define BH_VERIFY_MAX_BODY (BH_VERIFY_MAX_PDF + 64 * 1024)
 
 typedef struct bh_verify {
     bh_store *store;

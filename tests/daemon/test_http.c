@@ -254,8 +254,7 @@ static bh_http_server *start(struct ctx *c, FILE *log, size_t max_body)
     bh_http_options o = {
         .listen = "127.0.0.1:0",
         .max_body = max_body,
-        .large_prefix = "/pay/",
-        .large_max_body = 2000,
+        .large = {{"/pay/", 2000}, {"/up/", 3000}},
         .access_log = log,
         .handler = handler,
         .ctx = c,
@@ -420,9 +419,15 @@ static void test_caps(bh_http_server *s, struct ctx *c)
     requests_made++;
     CHECK_EQ(r.status, 413);
     bh_buf_release(&r.body);
+    /* A second prefix, with a cap of its own. */
+    request(h, port, "POST", "/up/file", big, 2500, 0, NULL, &r);
+    requests_made++;
+    CHECK_EQ(r.status, 200);
+    CHECK_EQ(r.body.len, 2500);
+    bh_buf_release(&r.body);
 
-    /* The handler saw only the four bodies within their caps. */
-    CHECK_EQ(atomic_load(&c->calls) - before, 3);
+    /* The handler saw only the bodies within their caps. */
+    CHECK_EQ(atomic_load(&c->calls) - before, 4);
     curl_easy_cleanup(h);
 }
 
