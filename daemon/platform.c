@@ -219,6 +219,10 @@ struct call {
     size_t nchecks;
     bh_plat_answer *ans;
     bh_diag *d;
+    /* quitapply: the guarantee is marked quit_requested before the call,
+     * so a quitnotice the institution sends before it answers fits; a
+     * refusal or no answer undoes the mark. */
+    int mark_quit, marked;
 };
 
 static bh_err unit_load(bh_tx *tx, void *arg)
@@ -373,6 +377,34 @@ static bh_err exchange(call *c)
     return err;
 }
 
+/* Marks an issued guarantee quit_requested before quitapply is sent. */
+static bh_err unit_mark_quit(bh_tx *tx, void *arg)
+{
+    call *c = arg;
+    bh_papp app = {0};
+    bh_err err = bh_tx_papp_by_id(tx, c->id, &app);
+    if (!err && app.state == BH_PAPP_ISSUED) {
+        app.state = BH_PAPP_QUIT_REQUESTED;
+        err = bh_tx_papp_update(tx, &app, BH_PAPP_ISSUED, bh_time_now());
+        c->marked = !err;
+    }
+    bh_papp_release(&app);
+    return err;
+}
+
+/* Undoes unit_mark_quit's mark when nothing else moved the state since. */
+static bh_err unmark_quit(bh_tx *tx, call *c)
+{
+    bh_papp app = {0};
+    bh_err err = bh_tx_papp_by_id(tx, c->id, &app);
+    if (!err && app.state == BH_PAPP_QUIT_REQUESTED) {
+        app.state = BH_PAPP_ISSUED;
+        err = bh_tx_papp_update(tx, &app, BH_PAPP_QUIT_REQUESTED, c->now);
+    }
+    bh_papp_release(&app);
+    return err;
+}
+
 /* The audit row of the call, and the answer's effect when one came. */
 static bh_err unit_record(bh_tx *tx, void *arg)
 {
@@ -380,6 +412,8 @@ static bh_err unit_record(bh_tx *tx, void *arg)
     bh_audit row = {c->now,         "out",           c->iface->name,  c->app.appkey,
                     c->app.applyno, c->ans->code,    c->http_status,  c->detail.data};
     bh_err err = bh_tx_audit_add(tx, &row);
+    if (!err && c->marked && c->ans->code != 1)
+        err = unmark_quit(tx, c);
     if (err || c->ans->code < 0)
         return err;
     bh_papp app = {0};
@@ -407,6 +441,12 @@ static bh_err send_call(call *c, bh_err (*after)(call *c))
         return bh_diag_add(c->d, BH_EINVAL, "institution",
                            "%s (appkey %s) is no longer in the configuration", c->app.institution,
                            c->app.appkey);
+    if (c->mark_quit) {
+        bh_err err = bh_store_write(c->p->store, unit_mark_quit, c);
+        if (err)
+            return bh_diag_add(c->d, err, "", "the application cannot be marked: %s",
+                               bh_strerror(err));
+    }
     c->now = bh_time_now();
     bh_err sent = exchange(c);
     if (!sent && after)
@@ -479,6 +519,9 @@ static bh_err act(bh_platform *p, const char *iface, int64_t id, int with_baohan
     call c;
     call_init(&c, p, iface, id, ans, d);
     c.record = record;
+    /* The only call whose answer a notice can overtake (an institution that
+     * withdraws at once); baohanapply has its `sending` state. */
+    c.mark_quit = strcmp(iface, "quitapply") == 0;
     bh_err err = bh_store_read(p->store, unit_load, &c);
     if (!err)
         err = build_plain(&c, with_baohanno, extra);

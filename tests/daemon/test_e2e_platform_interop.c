@@ -22,6 +22,8 @@ typedef struct stub {
     int notify_first; /* send baohannotice (approved) before answering baohanapply */
     char notify_applyno[64];
     int notified_code; /* the platform's answer to that notice */
+    int quit_first;    /* send quitnotice before answering quitapply */
+    int refuse_quit;   /* answer quitapply with code 0 */
 } stub;
 
 static stub st;
@@ -100,8 +102,19 @@ static void stub_handle(void *ctx, const bh_http_request *req, bh_http_response 
         st.notified_code = e2e_call(&plat, "baohannotice", n, NULL);
         bh_msg_free(n);
     }
+    const char *baohanno = wire ? bh_msg_text(wire, "baohanno") : NULL;
+    if (strcmp(iface, "quitapply") == 0 && st.quit_first && applyno && baohanno) {
+        bh_msg *n = load_example("quitnotice");
+        CHECK_EQ(bh_msg_set_str(n, "applyno", applyno), BH_OK);
+        CHECK_EQ(bh_msg_set_str(n, "baohanno", baohanno), BH_OK);
+        st.notified_code = e2e_call(&plat, "quitnotice", n, NULL);
+        bh_msg_free(n);
+    }
+    int refuse = strcmp(iface, "quitapply") == 0 && st.refuse_quit;
     bh_msg *answer = bh_msg_new();
-    CHECK_EQ(bh_msg_set(answer, st.capitalised ? "Code" : "code", "1", 1, BH_JNUMBER), BH_OK);
+    CHECK_EQ(
+        bh_msg_set(answer, st.capitalised ? "Code" : "code", refuse ? "0" : "1", 1, BH_JNUMBER),
+        BH_OK);
     CHECK_EQ(bh_msg_set_str(answer, st.capitalised ? "Message" : "message", "成功"), BH_OK);
     if (strcmp(iface, "baohanapply") == 0)
         CHECK_EQ(bh_msg_set_str(answer, st.capitalised ? "PAYURL" : "Payurl",
@@ -270,6 +283,29 @@ static void test_notice_overtakes_answer(void)
     CHECK_STR(pfield(id, "payurl"), "https://fi.example.com/pay/1");
 }
 
+/* The institution approves a withdrawal at once and sends quitnotice before
+ * it answers quitapply: the notice is accepted, the guarantee is withdrawn.
+ * A quitapply refused (code 0) leaves the guarantee issued. */
+static void test_quitnotice_overtakes_answer(void)
+{
+    char applyno[32];
+    int64_t id = papply(applyno);
+    bh_msg *n = approval(applyno, "BH-IOP-Q1");
+    CHECK_EQ(e2e_call(&plat, "baohannotice", n, NULL), 1);
+    bh_msg_free(n);
+    st.refuse_quit = 1;
+    CHECK_EQ(pact(id, "quitapply", "{\"reason\":\"项目终止\"}"), 0);
+    st.refuse_quit = 0;
+    CHECK_STR(pfield(id, "state"), "issued");
+    st.quit_first = 1;
+    st.notified_code = -1;
+    CHECK_EQ(pact(id, "quitapply", "{\"reason\":\"项目终止\"}"), 1);
+    st.quit_first = 0;
+    CHECK_EQ(st.notified_code, 1);
+    CHECK_STR(pfield(id, "state"), "quit");
+    CHECK_EQ(notices(id), 2);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -289,6 +325,7 @@ int main(void)
     RUN(test_retry_with_other_fields);
     RUN(test_answer_case);
     RUN(test_notice_overtakes_answer);
+    RUN(test_quitnotice_overtakes_answer);
 
     e2e_daemon_cleanup(&plat);
     bh_http_stop(st.server);
