@@ -362,7 +362,17 @@ static bh_err exchange(call *c)
         if (!lost && masked_answer(c->response, &answer) == BH_OK)
             lost = bh_buf_add(&c->detail, answer.data, answer.len);
         bh_buf_release(&answer);
-        if (c->ans->code < 0) {
+        if (c->http_status >= 500 && c->ans->code == 0) {
+            /* A server fault (ours answers "internal error … nothing was
+             * stored, please retry" with 500), not a refusal: recorded as
+             * no answer, so sending again stays possible. */
+            c->ans->code = -1;
+            bh_diag_add(c->d, BH_EIO, "code",
+                        "%s/%s answered HTTP %d, a server fault, not an answer (%s): nothing "
+                        "changed, send it again",
+                        c->cp->url, c->iface->name, c->http_status, c->ans->message);
+            err = BH_EIO;
+        } else if (c->ans->code < 0) {
             bh_diag_add(c->d, BH_EFORMAT, "code",
                         "the answer of %s/%s has no code 0 or 1 (HTTP %d)", c->cp->url,
                         c->iface->name, c->http_status);

@@ -24,6 +24,7 @@ typedef struct stub {
     int notified_code; /* the platform's answer to that notice */
     int quit_first;    /* send quitnotice before answering quitapply */
     int refuse_quit;   /* answer quitapply with code 0 */
+    int server_fault;  /* answer HTTP 500 with code 0, as a server whose store failed */
 } stub;
 
 static stub st;
@@ -110,6 +111,11 @@ static void stub_handle(void *ctx, const bh_http_request *req, bh_http_response 
         st.notified_code = e2e_call(&plat, "quitnotice", n, NULL);
         bh_msg_free(n);
     }
+    if (st.server_fault) {
+        bh_http_reply(resp, 500, 0, "internal error (I/O error); nothing was stored, please retry");
+        bh_msg_free(wire);
+        return;
+    }
     int refuse = strcmp(iface, "quitapply") == 0 && st.refuse_quit;
     bh_msg *answer = bh_msg_new();
     CHECK_EQ(
@@ -168,7 +174,9 @@ static int pact(int64_t id, const char *verb, const char *json)
     return e2e_plat_act(&plat, id, verb, json, &out);
 }
 
-static int64_t papply(char applyno[32])
+/* POSTs the example application under a new applyno to the admin API;
+ * returns the HTTP status. */
+static long papply_status(char applyno[32])
 {
     snprintf(applyno, 32, "PIOP%d%04d", (int)getpid(), ++serial);
     bh_msg *fields = load_example("baohanapply");
@@ -178,11 +186,17 @@ static int64_t papply(char applyno[32])
     CHECK_EQ(bh_buf_addstr(&body, "{\"institution\":\"fi\",\"fields\":"), BH_OK);
     CHECK_EQ(bh_msg_to_json(fields, 0, &body), BH_OK);
     CHECK_EQ(bh_buf_addch(&body, '}'), BH_OK);
-    CHECK_EQ(e2e_admin(&plat, "POST", "/admin/platform/apply", body.data, &out), 200);
-    int64_t id = atoll(app_field("id"));
-    CHECK(id > 0);
+    long status = e2e_admin(&plat, "POST", "/admin/platform/apply", body.data, &out);
     bh_buf_release(&body);
     bh_msg_free(fields);
+    return status;
+}
+
+static int64_t papply(char applyno[32])
+{
+    CHECK_EQ(papply_status(applyno), 200);
+    int64_t id = atoll(app_field("id"));
+    CHECK(id > 0);
     return id;
 }
 
@@ -306,6 +320,31 @@ static void test_quitnotice_overtakes_answer(void)
     CHECK_EQ(notices(id), 2);
 }
 
+/* An HTTP 500 with code 0 is a server fault, not a refusal: the
+ * application stays `sending` (not `refused`), the operator is told, and
+ * sending it again works. */
+static void test_server_fault_is_not_a_refusal(void)
+{
+    char applyno[32];
+    st.server_fault = 1;
+    CHECK_EQ(papply_status(applyno), 502);
+    CHECK(strstr(out.data, "HTTP 500") != NULL);
+    st.server_fault = 0;
+    int64_t id = e2e_app_id(&plat, "/admin/platform/applications?limit=1000", applyno, &out);
+    CHECK_STR(pfield(id, "state"), "sending");
+    serial--; /* the same applyno again */
+    CHECK_EQ(papply(applyno), id);
+    CHECK_STR(pfield(id, "state"), "sent");
+    /* The same for an action: the guarantee stays issued. */
+    bh_msg *n = approval(applyno, "BH-IOP-F1");
+    CHECK_EQ(e2e_call(&plat, "baohannotice", n, NULL), 1);
+    st.server_fault = 1;
+    CHECK_EQ(pact(id, "quitapply", "{\"reason\":\"项目终止\"}"), -1);
+    st.server_fault = 0;
+    CHECK_STR(pfield(id, "state"), "issued");
+    bh_msg_free(n);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -326,6 +365,7 @@ int main(void)
     RUN(test_answer_case);
     RUN(test_notice_overtakes_answer);
     RUN(test_quitnotice_overtakes_answer);
+    RUN(test_server_fault_is_not_a_refusal);
 
     e2e_daemon_cleanup(&plat);
     bh_http_stop(st.server);
