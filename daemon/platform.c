@@ -853,5 +853,14 @@ bh_err bh_plat_quitapply(bh_platform *p, int64_t id, const bh_msg *extra, bh_pla
 bh_err bh_plat_claims(bh_platform *p, int64_t id, const bh_msg *extra, bh_plat_answer *ans,
                       bh_diag *d)
 {
+    /* PROTOCOL.md §7.7 writes it Reason; a `reason` would travel as an
+     * unknown field the institution signs and ignores. */
+    if (extra && bh_msg_get(extra, "reason") && !bh_msg_get(extra, "Reason")) {
+        ans->code = -1;
+        ans->message[0] = '\0';
+        return bh_diag_add(d, BH_EINVAL, "reason",
+                           "claimsnotice's reason is spelt Reason, capital R (PROTOCOL.md "
+                           "7.7); a lower-case reason would not reach the institution as one");
+    }
     return act(p, "claimsnotice", id, 1, extra, record_claims, NULL, ans, d);
 }

@@ -345,6 +345,30 @@ static void test_server_fault_is_not_a_refusal(void)
     bh_msg_free(n);
 }
 
+/* claimsnotice's reason is `Reason` (PROTOCOL.md §7.7): a lower-case
+ * `reason` would travel as an unknown field the institution ignores, so
+ * the admin API refuses it, naming the right spelling, and sends nothing. */
+static void test_claims_reason_spelling(void)
+{
+    char applyno[32];
+    int64_t id = papply(applyno);
+    bh_msg *n = approval(applyno, "BH-IOP-C1");
+    CHECK_EQ(e2e_call(&plat, "baohannotice", n, NULL), 1);
+    bh_msg_free(n);
+    CHECK_EQ(pact(id, "claims",
+                  "{\"applyusername\":\"陈晓梅\",\"applyuserphone\":\"13906951234\","
+                  "\"reason\":\"拒签合同\"}"),
+             -1);
+    CHECK(strstr(out.data, "\"field\":\"reason\"") != NULL);
+    CHECK(strstr(out.data, "Reason") != NULL);
+    CHECK_STR(pfield(id, "state"), "issued");
+    CHECK_EQ(pact(id, "claims",
+                  "{\"applyusername\":\"陈晓梅\",\"applyuserphone\":\"13906951234\","
+                  "\"Reason\":\"拒签合同\"}"),
+             1);
+    CHECK_STR(pfield(id, "state"), "claimed");
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -366,6 +390,7 @@ int main(void)
     RUN(test_notice_overtakes_answer);
     RUN(test_quitnotice_overtakes_answer);
     RUN(test_server_fault_is_not_a_refusal);
+    RUN(test_claims_reason_spelling);
 
     e2e_daemon_cleanup(&plat);
     bh_http_stop(st.server);
