@@ -186,7 +186,8 @@ void conform_check_missing(conform *c, const char *iface, const char *field);
 /* Every required request field of `iface` missing in turn. */
 void conform_check_all_missing(conform *c, const char *iface);
 
-/* `iface` with `field` replaced by `value` (re-signed); `accept`: code 1 is right. */
+/* `iface` with `field` replaced by `value` (re-signed); `accept`: code 1 is right;
+ * otherwise code 0 with a message naming `field`. */
 void conform_check_changed(conform *c, const char *name, const char *rule, const char *iface,
                            const char *field, const char *value, int accept);
 

@@ -44,8 +44,8 @@ void conform_check_changed(conform *c, const char *name, const char *rule, const
     if (bh_msg_set_str(wire, field, value) == BH_OK && conform_resign(c, wire)) {
         if (accept)
             conform_expect_accept(c, name, rule, iface, wire);
-        else
-            conform_expect_refusal(c, name, rule, iface, wire, NULL);
+        else /* refused for that field, not for anything (a signature) */
+            conform_expect_refusal(c, name, rule, iface, wire, field);
     }
     bh_msg_free(wire);
 }

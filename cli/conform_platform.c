@@ -686,7 +686,7 @@ static void check_giveup_claims(conform *c)
                        0, R_MISMATCH, NULL, why);
 }
 
-enum { M_PAYURL, M_HAPPY, M_RETRY, M_CONFLICT, M_QUITEARLY, M_COUNT };
+enum { M_PAYURL, M_HAPPY, M_RETRY, M_RETRY_EXTRA, M_CONFLICT, M_QUITEARLY, M_COUNT };
 
 /* The main application: what the platform sent, its Payurl, the notice, its
  * retry and a contradicting one, a quitnotice before any quitapply; then
@@ -697,6 +697,7 @@ static void check_main(conform *c)
         {"baohanapply: the platform keeps the Payurl (admin API)", R_PAYURL},
         {"baohannotice: happy path (applystatus 1 with baohanno)", R_NOTICE},
         {"baohannotice: idempotent retry accepted", R_NIDEMP},
+        {"baohannotice: retry with an unknown field added accepted", R_NIDEMP},
         {"baohannotice: same applyno, other baohanno refused", R_NCONFLICT},
         {"quitnotice: no quitapply sent refused", R_QUITSTATE},
     };
@@ -747,6 +748,15 @@ static void check_main(conform *c)
     code = send_notice(c, "baohannotice", applyno, baohanno, "1", now, &e);
     conform_record(c, names[M_RETRY][0], code == 1, names[M_RETRY][1], &e,
                    "expected code 1 for the same notice again (new timestamp and sign)");
+    /* An institution may add a signed field to its retry (§4: unknown
+     * fields are signed, kept and ignored): the result is the same. */
+    bh_msg *extra = notice_plain(c, "baohannotice", applyno, baohanno, "1");
+    code = extra && bh_msg_set_str(extra, "platformcode", "P001") == BH_OK
+               ? conform_send_plain(c, "baohannotice", extra, now, &e)
+               : -1;
+    bh_msg_free(extra);
+    conform_record(c, names[M_RETRY_EXTRA][0], code == 1, names[M_RETRY_EXTRA][1], &e,
+                   "expected code 1 for the same result again, with platformcode added");
     char other[140];
     snprintf(other, sizeof other, "%s-OTHER", baohanno);
     code = send_notice(c, "baohannotice", applyno, other, "1", now, &e);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "institution.h"
 #include "platform.h"
@@ -41,8 +42,18 @@ static bh_err set_text(char **slot, const char *value)
 
 /* ---- the notices it serves ------------------------------------------------------- */
 
-/* baohannotice: the underwriting result of an application it sent. */
-static bh_err take_baohannotice(bh_request *r, bh_papp *app)
+/* Whether `baohanno` is the guarantee number the platform recorded. */
+static int same_baohanno(const bh_papp *app, const char *baohanno)
+{
+    return baohanno && app->baohanno && strcmp(baohanno, app->baohanno) == 0;
+}
+
+/* baohannotice: the underwriting result of an application it sent. A
+ * notice with the result already recorded is a retry even when its content
+ * differs from the first (an unknown field added, another instname or
+ * generatetime): `*again` is set, it is answered code 1 and changes
+ * nothing. */
+static bh_err take_baohannotice(bh_request *r, bh_papp *app, int *again)
 {
     const char *status = bh_msg_text(r->business, "applystatus");
     const char *baohanno = bh_msg_text(r->business, "baohanno");
@@ -79,6 +90,18 @@ static bh_err take_baohannotice(bh_request *r, bh_papp *app)
                    "code 0); a notice for it contradicts that",
                    r->applyno);
         return BH_OK;
+    case BH_PAPP_ISSUED:
+    case BH_PAPP_QUIT_REQUESTED:
+    case BH_PAPP_QUIT:
+    case BH_PAPP_CLAIMED:
+    case BH_PAPP_REJECTED:
+        if (approved ? app->state != BH_PAPP_REJECTED && same_baohanno(app, baohanno)
+                     : app->state == BH_PAPP_REJECTED) {
+            *again = 1;
+            bh_req_say(r, 1, BH_OK_MESSAGE);
+            return BH_OK;
+        }
+        /* fall through */
     default:
         bh_req_say(r, 0,
                    "applyno: %s already has a different baohannotice (state %s); a second one "
@@ -88,13 +111,20 @@ static bh_err take_baohannotice(bh_request *r, bh_papp *app)
     }
 }
 
-/* quitnotice: the withdrawal the platform asked for (quitapply) is done. */
-static bh_err take_quitnotice(bh_request *r, bh_papp *app)
+/* quitnotice: the withdrawal the platform asked for (quitapply) is done.
+ * Once it is recorded, another quitnotice for the same guarantee is a
+ * retry (`*again`), whatever else it carries. */
+static bh_err take_quitnotice(bh_request *r, bh_papp *app, int *again)
 {
     const char *baohanno = bh_msg_text(r->business, "baohanno");
-    if (!baohanno || !app->baohanno || strcmp(baohanno, app->baohanno) != 0) {
+    if (!same_baohanno(app, baohanno)) {
         bh_req_say(r, 0, "baohanno: %s is not the guarantee number of application %s",
                    baohanno ? baohanno : "", r->applyno);
+        return BH_OK;
+    }
+    if (app->state == BH_PAPP_QUIT) {
+        *again = 1;
+        bh_req_say(r, 1, BH_OK_MESSAGE);
         return BH_OK;
     }
     if (app->state != BH_PAPP_QUIT_REQUESTED) {
@@ -126,14 +156,16 @@ static bh_err unit_notice(bh_tx *tx, void *arg)
     if (err)
         return err;
     bh_papp_state before = app.state;
-    err = strcmp(r->iface->name, "baohannotice") == 0 ? take_baohannotice(r, &app)
-                                                      : take_quitnotice(r, &app);
+    int again = 0;
+    err = strcmp(r->iface->name, "baohannotice") == 0 ? take_baohannotice(r, &app, &again)
+                                                      : take_quitnotice(r, &app, &again);
     char *json = NULL;
-    if (!err && r->code == 1)
+    int record = r->code == 1 && !again; /* a retry is kept as an answer only */
+    if (!err && record)
         err = json_of(r->business, BH_MSG_MAX_REQUEST, &json);
-    if (!err && r->code == 1)
+    if (!err && record)
         err = bh_tx_papp_update(tx, &app, before, r->now);
-    if (!err && r->code == 1)
+    if (!err && record)
         err = bh_tx_pnotice_add(tx, app.id, r->iface->name, r->hash, json, r->now);
     if (!err && r->code == 1)
         err = bh_req_keep_answer(tx, r);
@@ -187,6 +219,10 @@ struct call {
     size_t nchecks;
     bh_plat_answer *ans;
     bh_diag *d;
+    /* quitapply: the guarantee is marked quit_requested before the call,
+     * so a quitnotice the institution sends before it answers fits; a
+     * refusal or no answer undoes the mark. */
+    int mark_quit, marked;
 };
 
 static bh_err unit_load(bh_tx *tx, void *arg)
@@ -199,16 +235,63 @@ static bh_err unit_load(bh_tx *tx, void *arg)
     return err;
 }
 
+/* A text (string or number) field of an answer, its name matched without
+ * regard to case (PROTOCOL.md §2: `Code` and `code` are the same field). */
+static const char *answer_text(const bh_msg *m, const char *key)
+{
+    const bh_field *f = bh_msg_get(m, key);
+    if (!f)
+        f = bh_msg_get_nocase(m, key);
+    return f && (f->type == BH_JSTRING || f->type == BH_JNUMBER) ? f->value : NULL;
+}
+
+/* The answer's `data` object (its name matched without regard to case),
+ * with its field names in lower case, as PROTOCOL.md §7.3 writes them, so
+ * the file checks and the ID number's masking find them however the
+ * institution spelled them. NULL when there is no such object. */
+static bh_msg *answer_data(const bh_msg *response)
+{
+    const bh_field *f = bh_msg_get(response, "data");
+    if (!f)
+        f = bh_msg_get_nocase(response, "data");
+    bh_msg *raw = NULL, *data = NULL;
+    if (!f || f->type != BH_JOBJECT ||
+        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &raw, NULL))
+        return NULL;
+    data = bh_msg_new();
+    for (size_t i = 0; data && i < bh_msg_count(raw); i++) {
+        const bh_field *g = bh_msg_at(raw, i);
+        char key[128];
+        size_t n = 0;
+        for (; g->key[n] && n + 1 < sizeof key; n++)
+            key[n] = g->key[n] >= 'A' && g->key[n] <= 'Z' ? (char)(g->key[n] + 32) : g->key[n];
+        key[n] = '\0';
+        if (bh_msg_set(data, key, g->value, g->value_len, g->type)) {
+            bh_msg_free(data);
+            data = NULL;
+        }
+    }
+    bh_msg_free(raw);
+    return data;
+}
+
 /* An answer's JSON for the audit row: the guarantee's Base64 left out, ID
  * numbers masked. */
 static bh_err masked_answer(const bh_msg *response, bh_buf *out)
 {
-    bh_msg *copy = bh_msg_dup(response), *data = NULL;
-    const bh_field *f = copy ? bh_msg_get(copy, "data") : NULL;
+    bh_msg *copy = bh_msg_dup(response), *data = copy ? answer_data(copy) : NULL;
     bh_err err = copy ? BH_OK : BH_ENOMEM;
-    if (!err && f && f->type == BH_JOBJECT &&
-        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &data, NULL) ==
-            BH_OK) {
+    if (!err && data) {
+        /* The original goes, whatever the case of its name: only the
+         * masked copy is written. */
+        const bh_field *f = bh_msg_get_nocase(copy, "data");
+        while (f && !err) {
+            char key[128];
+            snprintf(key, sizeof key, "%s", f->key);
+            if (!bh_msg_remove(copy, key))
+                err = BH_EINVAL;
+            f = bh_msg_get_nocase(copy, "data");
+        }
         bh_buf inner;
         bh_buf_init(&inner, (size_t)1 << 20);
         const char *card = bh_msg_text(data, "bidderpersoncard");
@@ -269,8 +352,8 @@ static bh_err exchange(call *c)
         c->ans->code = -1;
         snprintf(c->ans->message, sizeof c->ans->message, "%s", cause);
     } else {
-        const char *code = bh_msg_text(c->response, "code");
-        const char *message = bh_msg_text(c->response, "message");
+        const char *code = answer_text(c->response, "code");
+        const char *message = answer_text(c->response, "message");
         c->ans->code = code && strcmp(code, "1") == 0 ? 1 : code && strcmp(code, "0") == 0 ? 0 : -1;
         snprintf(c->ans->message, sizeof c->ans->message, "%s", message ? message : "");
         lost = lost ? lost : bh_buf_addf(&c->detail, " → HTTP %d ", c->http_status);
@@ -279,7 +362,17 @@ static bh_err exchange(call *c)
         if (!lost && masked_answer(c->response, &answer) == BH_OK)
             lost = bh_buf_add(&c->detail, answer.data, answer.len);
         bh_buf_release(&answer);
-        if (c->ans->code < 0) {
+        if (c->http_status >= 500 && c->ans->code == 0) {
+            /* A server fault (ours answers "internal error … nothing was
+             * stored, please retry" with 500), not a refusal: recorded as
+             * no answer, so sending again stays possible. */
+            c->ans->code = -1;
+            bh_diag_add(c->d, BH_EIO, "code",
+                        "%s/%s answered HTTP %d, a server fault, not an answer (%s): nothing "
+                        "changed, send it again",
+                        c->cp->url, c->iface->name, c->http_status, c->ans->message);
+            err = BH_EIO;
+        } else if (c->ans->code < 0) {
             bh_diag_add(c->d, BH_EFORMAT, "code",
                         "the answer of %s/%s has no code 0 or 1 (HTTP %d)", c->cp->url,
                         c->iface->name, c->http_status);
@@ -294,6 +387,34 @@ static bh_err exchange(call *c)
     return err;
 }
 
+/* Marks an issued guarantee quit_requested before quitapply is sent. */
+static bh_err unit_mark_quit(bh_tx *tx, void *arg)
+{
+    call *c = arg;
+    bh_papp app = {0};
+    bh_err err = bh_tx_papp_by_id(tx, c->id, &app);
+    if (!err && app.state == BH_PAPP_ISSUED) {
+        app.state = BH_PAPP_QUIT_REQUESTED;
+        err = bh_tx_papp_update(tx, &app, BH_PAPP_ISSUED, bh_time_now());
+        c->marked = !err;
+    }
+    bh_papp_release(&app);
+    return err;
+}
+
+/* Undoes unit_mark_quit's mark when nothing else moved the state since. */
+static bh_err unmark_quit(bh_tx *tx, call *c)
+{
+    bh_papp app = {0};
+    bh_err err = bh_tx_papp_by_id(tx, c->id, &app);
+    if (!err && app.state == BH_PAPP_QUIT_REQUESTED) {
+        app.state = BH_PAPP_ISSUED;
+        err = bh_tx_papp_update(tx, &app, BH_PAPP_QUIT_REQUESTED, c->now);
+    }
+    bh_papp_release(&app);
+    return err;
+}
+
 /* The audit row of the call, and the answer's effect when one came. */
 static bh_err unit_record(bh_tx *tx, void *arg)
 {
@@ -301,6 +422,8 @@ static bh_err unit_record(bh_tx *tx, void *arg)
     bh_audit row = {c->now,         "out",           c->iface->name,  c->app.appkey,
                     c->app.applyno, c->ans->code,    c->http_status,  c->detail.data};
     bh_err err = bh_tx_audit_add(tx, &row);
+    if (!err && c->marked && c->ans->code != 1)
+        err = unmark_quit(tx, c);
     if (err || c->ans->code < 0)
         return err;
     bh_papp app = {0};
@@ -328,6 +451,12 @@ static bh_err send_call(call *c, bh_err (*after)(call *c))
         return bh_diag_add(c->d, BH_EINVAL, "institution",
                            "%s (appkey %s) is no longer in the configuration", c->app.institution,
                            c->app.appkey);
+    if (c->mark_quit) {
+        bh_err err = bh_store_write(c->p->store, unit_mark_quit, c);
+        if (err)
+            return bh_diag_add(c->d, err, "", "the application cannot be marked: %s",
+                               bh_strerror(err));
+    }
     c->now = bh_time_now();
     bh_err sent = exchange(c);
     if (!sent && after)
@@ -400,6 +529,9 @@ static bh_err act(bh_platform *p, const char *iface, int64_t id, int with_baohan
     call c;
     call_init(&c, p, iface, id, ans, d);
     c.record = record;
+    /* The only call whose answer a notice can overtake (an institution that
+     * withdraws at once); baohanapply has its `sending` state. */
+    c.mark_quit = strcmp(iface, "quitapply") == 0;
     bh_err err = bh_store_read(p->store, unit_load, &c);
     if (!err)
         err = build_plain(&c, with_baohanno, extra);
@@ -428,7 +560,9 @@ static bh_err record_apply(bh_tx *tx, call *c, bh_papp *app)
         app->state = BH_PAPP_SENT;
         return set_text(&app->payurl, url->value);
     }
-    return BH_OK;
+    /* The baohannotice overtook this answer (the institution notified
+     * before it answered): the state stays, the Payurl is still its. */
+    return app->payurl ? BH_OK : set_text(&app->payurl, url->value);
 }
 
 typedef struct new_app {
@@ -590,7 +724,7 @@ static bh_err check_file(call *c, bh_client *client, const bh_msg *data, const c
     bh_diag_release(&d);
     if ((err = bh_md5_hex(bytes->data, bytes->len, actual)))
         return err;
-    if (md5_key && (!expected || strcmp(expected, actual) != 0)) {
+    if (md5_key && (!expected || strcasecmp(expected, actual) != 0)) {
         snprintf(detail, sizeof detail, "the MD5 of the %zu bytes served is not %s", bytes->len,
                  md5_key);
         return check_add(c, url_key, url, expected, actual, 0, detail);
@@ -614,7 +748,7 @@ static bh_err check_copy(call *c, const bh_msg *data, const bh_buf *served, int 
         err = check_add(c, "baohanfile", "", expected, NULL, 0,
                         b64 ? "not valid Base64" : "missing in the answer");
     } else if (!(err = bh_md5_hex(bytes.data, bytes.len, actual))) {
-        const char *why = !expected || strcmp(expected, actual) != 0
+        const char *why = !expected || strcasecmp(expected, actual) != 0
                               ? "the MD5 of the decoded copy is not guaranteemd5"
                           : !served_ok ? "baohanurl could not be checked against it"
                           : served->len != bytes.len || memcmp(served->data, bytes.data, bytes.len)
@@ -631,10 +765,8 @@ static bh_err fetch_files(call *c)
 {
     if (c->ans->code != 1)
         return BH_OK;
-    const bh_field *f = bh_msg_get(c->response, "data");
-    bh_msg *data = NULL;
-    if (!f || f->type != BH_JOBJECT ||
-        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &data, NULL))
+    bh_msg *data = answer_data(c->response);
+    if (!data)
         return bh_diag_add(c->d, BH_EFORMAT, "data",
                            "the answer has code 1 but no data object (PROTOCOL.md 7.3)");
     bh_client *client = bh_client_new(NULL);
@@ -721,5 +853,14 @@ bh_err bh_plat_quitapply(bh_platform *p, int64_t id, const bh_msg *extra, bh_pla
 bh_err bh_plat_claims(bh_platform *p, int64_t id, const bh_msg *extra, bh_plat_answer *ans,
                       bh_diag *d)
 {
+    /* PROTOCOL.md §7.7 writes it Reason; a `reason` would travel as an
+     * unknown field the institution signs and ignores. */
+    if (extra && bh_msg_get(extra, "reason") && !bh_msg_get(extra, "Reason")) {
+        ans->code = -1;
+        ans->message[0] = '\0';
+        return bh_diag_add(d, BH_EINVAL, "reason",
+                           "claimsnotice's reason is spelt Reason, capital R (PROTOCOL.md "
+                           "7.7); a lower-case reason would not reach the institution as one");
+    }
     return act(p, "claimsnotice", id, 1, extra, record_claims, NULL, ans, d);
 }

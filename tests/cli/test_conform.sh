@@ -135,7 +135,10 @@ expect_line PASS "timestamp: stale (now - 1 hour) refused" "wrong appsecret"
 expect_line PASS "transport: malformed JSON refused" "wrong appsecret"
 expect_line PASS "transport: 2 MiB body refused" "wrong appsecret"
 expect_line PASS "giveupnotice: never applied refused" "wrong appsecret"
-expect_line PASS "baohanapply: bzjamount \"12.345\" refused" "wrong appsecret"
+# Refused, but for the signature: a check on a field's value passes only
+# when the refusal names that field.
+expect_line FAIL "baohanapply: bzjamount \"12.345\" refused" "wrong appsecret (refused, not for bzjamount)"
+expect_line FAIL "baohanapply: applyno of 65 characters refused" "wrong appsecret (refused, not for applyno)"
 # A failure says which rule, what was sent and what came back.
 checks=$((checks + 1))
 grep -A4 -x -F 'FAIL  baohanapply: happy path' "$T/out" >"$T/block"

@@ -61,6 +61,7 @@ for name in "baohanapply sent: signature verifies (SM3 over the byte-sorted stri
     "baohanapply sent: the fields given to the admin API" \
     "baohanapply: the platform keeps the Payurl (admin API)" \
     "baohannotice: happy path (applystatus 1 with baohanno)" \
+    "baohannotice: retry with an unknown field added accepted" \
     "quitapply sent: signature verifies (SM3 over the byte-sorted string)" \
     "quitnotice: after quitapply accepted, repeat accepted" \
     "getbaohaninfo: the platform downloads every file URL" \

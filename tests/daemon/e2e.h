@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <sqlite3.h>
 #include <signal.h>
 #include <stdint.h>
 #include <string.h>
@@ -356,6 +357,23 @@ E2E_FN void e2e_daemon_cleanup(e2e_daemon *d)
         fprintf(stderr, "e2e: could not remove %s\n", d->dir);
 }
 
+/* A count from the daemon's own store, read beside the running daemon (-1
+ * when it cannot be read). */
+E2E_FN long long e2e_store_count(const e2e_daemon *d, const char *sql)
+{
+    char path[400];
+    snprintf(path, sizeof path, "%s/data/baohan.db", d->dir);
+    sqlite3 *db = NULL;
+    sqlite3_stmt *st = NULL;
+    long long n = -1;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    sqlite3_close(db);
+    return n;
+}
+
 /* ---- talking to it ------------------------------------------------------------ */
 
 E2E_FN bh_credentials e2e_creds(void)
@@ -510,6 +528,25 @@ E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path,
     bh_buf_reset(out);
     return e2e_http(method, url, json ? "application/json" : NULL, json, json ? strlen(json) : 0,
                     E2E_TOKEN, out);
+}
+
+/* A platform action through its admin API (POST
+ * /admin/platform/applications/ID/VERB): returns the institution's code,
+ * -1 when the platform refused it (the answer is in `out` either way). */
+E2E_FN int e2e_plat_act(const e2e_daemon *d, int64_t id, const char *verb, const char *json,
+                        bh_buf *out)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/admin/platform/applications/%lld/%s", (long long)id, verb);
+    long status = e2e_admin(d, "POST", path, json, out);
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(out->data, out->len, out->len, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
+    const char *code = m ? bh_msg_text(m, "code") : NULL;
+    int c = status == 200 && code ? atoi(code) : -1;
+    if (status != 200)
+        fprintf(stderr, "  platform %s: HTTP %ld %s\n", verb, status, out->data);
+    bh_msg_free(m);
+    return c;
 }
 
 /* An application's id, from the admin list at `list_path` (either role's). */

@@ -7,8 +7,6 @@
  * file checks (all good, then one file tampered with by a proxy between the
  * two), the platform stopped while notices queue at the institution, and
  * the platform's refusals of notices that do not fit what it sent. */
-#include <sqlite3.h>
-
 #include "e2e.h"
 
 #define OTHER_APPKEY "FI002" /* a second institution the platform knows, the institution does not */
@@ -148,16 +146,7 @@ static char *pshow(int64_t id)
 /* A platform action; returns the institution's code (-1 when refused). */
 static int pact(int64_t id, const char *verb, const char *json)
 {
-    char path[128];
-    snprintf(path, sizeof path, "/admin/platform/applications/%lld/%s", (long long)id, verb);
-    long status = e2e_admin(&plat, "POST", path, json, &out);
-    bh_msg *m = parse_out();
-    const char *code = m ? bh_msg_text(m, "code") : NULL;
-    int c = status == 200 && code ? atoi(code) : -1;
-    if (status != 200)
-        fprintf(stderr, "  platform %s: HTTP %ld %s\n", verb, status, out.data);
-    bh_msg_free(m);
-    return c;
+    return e2e_plat_act(&plat, id, verb, json, &out);
 }
 
 static long iact(int64_t id, const char *verb, const char *json)
@@ -263,17 +252,7 @@ static int pcount(int64_t pid, const char *needle)
 /* A count from the platform's own store, read beside the running daemon. */
 static long long pstore_count(const char *sql)
 {
-    char path[400];
-    snprintf(path, sizeof path, "%s/data/baohan.db", plat.dir);
-    sqlite3 *db = NULL;
-    sqlite3_stmt *st = NULL;
-    long long n = -1;
-    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
-        sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
-    return n;
+    return e2e_store_count(&plat, sql);
 }
 
 /* ---- the paths --------------------------------------------------------------------- */
