@@ -929,6 +929,46 @@ static void problem(bh_pdf_check *c, const char *what)
         snprintf(c->problem, sizeof c->problem, "%s", what);
 }
 
+/* What CMS_verify lets pass although a byte of the signature was changed:
+ * the zero padding after the DER, a certificate of the embedded chain
+ * (CMS_verify uses the CA file's copy, or none), the signatureAlgorithm
+ * (OpenSSL takes the algorithm from the key). A changed byte of a signed
+ * guarantee must never leave it valid, so each is checked: NULL when none
+ * was changed, else why. */
+static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *signer,
+                                const unsigned char *der, size_t used, size_t total)
+{
+    for (size_t k = used; k < total; k++)
+        if (der[k])
+            return "bytes after the CMS signature in /Contents were changed (not zeros)";
+    const char *why = NULL;
+    STACK_OF(X509) *certs = CMS_get1_certs(cms);
+    for (int i = 0; !why && i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        for (int j = 0; !why && j < sk_X509_num(certs); j++) {
+            X509 *by = sk_X509_value(certs, j);
+            if (X509_check_issued(by, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(by)) != 1)
+                why = "a certificate in the signature was changed (its issuer's signature on it "
+                      "does not verify)";
+        }
+    }
+    sk_X509_pop_free(certs, X509_free);
+    X509_ALGOR *dig = NULL, *sig = NULL;
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+    EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
+    int sig_nid = sig ? OBJ_obj2nid(sig->algorithm) : NID_undef, md = NID_undef, pk = NID_undef;
+    if (!why && key && dig) {
+        if (!OBJ_find_sigid_algs(sig_nid, &md, &pk))
+            pk = sig_nid; /* a key algorithm alone, e.g. rsaEncryption */
+        if (pk == NID_undef || (md != NID_undef && md != OBJ_obj2nid(dig->algorithm)) ||
+            !(EVP_PKEY_is_a(key, OBJ_nid2sn(pk)) ||
+              (pk == NID_sm2 && EVP_PKEY_is_a(key, "EC"))))
+            why = "the signature algorithm does not match the signer's key and digest";
+    }
+    ERR_clear_error();
+    return why;
+}
+
 /* Finds the last /ByteRange and its /Contents hole. */
 static int find_signature(const pdf *p, size_t r[4], bh_pdf_check *c)
 {
@@ -1041,6 +1081,14 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     if (!c->intact)
         problem(c, "the signature does not match the signed bytes: the file was changed");
     signers = CMS_get0_signers(cms);
+    const char *changed = cms_tampered(cms, si, signers && sk_X509_num(signers) > 0
+                                                    ? sk_X509_value(signers, 0)
+                                                    : NULL,
+                                       der, (size_t)(q - der), hex_len / 2);
+    if (changed && c->intact) {
+        c->intact = 0;
+        problem(c, changed);
+    }
     if (signers && sk_X509_num(signers) > 0) {
         X509 *x = sk_X509_value(signers, 0);
         name_line(X509_get_subject_name(x), c->signer, sizeof c->signer);

@@ -124,6 +124,41 @@ static void test_sign_and_verify(void)
     CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
     CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
 
+    /* A byte changed inside /Contents: in the zero padding after the DER,
+     * and in the signer's certificate (its OU), which CMS_verify alone
+     * lets pass when no CA is given. */
+    const char *hole = NULL;
+    for (size_t i = 0; i + 11 <= len; i++)
+        if (memcmp(signed_pdf + i, "/Contents <", 11) == 0)
+            hole = signed_pdf + i + 10;
+    CHECK(hole != NULL);
+    if (hole) {
+        size_t at = (size_t)(hole - signed_pdf);
+        size_t end = at + strcspn(hole, ">");
+        bh_buf_reset(&more);
+        CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+        CHECK(more.data[end - 1] == '0');
+        more.data[end - 1] = '1';
+        CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
+        CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
+        CHECK(strstr(c.problem, "not zeros") != NULL);
+
+        bh_buf_reset(&more);
+        CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+        const char *ou = "54455354204345525449464943415445"; /* "TEST CERTIFICATE" */
+        char *o = NULL;
+        for (size_t i = at; i + strlen(ou) <= end; i++)
+            if (memcmp(more.data + i, ou, strlen(ou)) == 0)
+                o = more.data + i;
+        CHECK(o != NULL);
+        if (o) {
+            o[1] = '5'; /* 'T' -> 'U' */
+            CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
+            CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
+            CHECK(strstr(c.problem, "certificate in the signature was changed") != NULL);
+        }
+    }
+
     /* A signed file is not signed again: it has an incremental update. */
     bh_buf again;
     bh_buf_init(&again, 1 << 20);
