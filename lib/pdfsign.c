@@ -560,6 +560,7 @@ static int get_ref(const pdf *p, size_t dict, const char *key, size_t *num)
 /* What the update needs to know of the original. */
 typedef struct plan {
     size_t startxref, size, root, info, page;
+    span id; /* the trailer's /ID value, empty when it has none */
     size_t root_dict, page_dict; /* where their "<<" start */
 } plan;
 
@@ -593,6 +594,10 @@ static bh_err read_plan(const pdf *p, plan *pl, bh_diag *d)
     }
     if (!get_ref(p, trailer, "Info", &pl->info))
         pl->info = 0;
+    /* An update's trailer repeats the previous one's entries (PDF 32000
+     * 7.5.6); of those a cairo-like file may have, only /ID is not ours. */
+    if (!dict_get(p, trailer, "ID", &pl->id))
+        pl->id.at = pl->id.end = 0;
     if ((err = object_dict(p, &x, pl->root, "catalog", &pl->root_dict, d)))
         goto out;
     if (!dict_get(p, pl->root_dict, "Type", &v) || !span_is(p, v, "/Catalog")) {
@@ -792,6 +797,11 @@ static bh_err write_update(bh_buf *b, size_t base, const pdf *p, const plan *pl,
         err = bh_buf_addf(b, "trailer\n<< /Size %zu /Root %zu 0 R", form + 1, pl->root);
     if (!err && pl->info)
         err = bh_buf_addf(b, " /Info %zu 0 R", pl->info);
+    if (!err && pl->id.end > pl->id.at) {
+        err = bh_buf_addstr(b, " /ID ");
+        if (!err)
+            err = bh_buf_add(b, p->s + pl->id.at, pl->id.end - pl->id.at);
+    }
     if (!err)
         err = bh_buf_addf(b, " /Prev %zu >>\nstartxref\n%zu\n%%%%EOF\n", pl->startxref, xref_at);
     return err;

@@ -187,6 +187,25 @@ static void test_sign_and_verify(void)
     bh_diag_release(&d);
 }
 
+/* The update's trailer repeats the original's /ID (PDF 32000 7.5.6). */
+static void test_trailer_id(void)
+{
+    bh_buf pdf, out;
+    bh_buf_init(&pdf, 1 << 20);
+    bh_buf_init(&out, 1 << 20);
+    make_pdf(&pdf, SIMPLE, 4, "/ID [<0A1B2C3D><4E5F6071>] ");
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(sign(&pdf, &out, &d), BH_OK);
+    const char *trailer = out.data ? strstr(out.data + pdf.len, "trailer") : NULL;
+    CHECK(trailer && strstr(trailer, "/ID [<0A1B2C3D><4E5F6071>]") != NULL);
+    bh_pdf_check c;
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+    CHECK(bh_pdf_check_valid(&c));
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
 /* A nested page tree is followed down to the first page. */
 static void test_nested_pages(void)
 {
@@ -365,6 +384,7 @@ int main(void)
     if (!signer)
         return CHECK_DONE();
     RUN(test_sign_and_verify);
+    RUN(test_trailer_id);
     RUN(test_nested_pages);
     RUN(test_refusals);
     RUN(test_signer_checks);
