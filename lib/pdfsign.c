@@ -1125,11 +1125,18 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
         }
         c->trusted = CMS_verify(cms, NULL, store, in, NULL, CMS_BINARY) == 1;
         if (!c->trusted && c->intact) {
+            /* CMS puts X509_verify_cert's reason ("certificate has
+             * expired", "unable to get local issuer certificate") in the
+             * error's data, not its text. */
             char why[200] = "";
-            ERR_error_string_n(ERR_peek_last_error(), why, sizeof why);
-            char msg[300];
-            snprintf(msg, sizeof msg, "the signer's certificate does not chain to the CA: %s",
-                     why);
+            const char *reason = NULL;
+            int flags = 0;
+            unsigned long e = ERR_peek_last_error_data(&reason, &flags);
+            ERR_error_string_n(e, why, sizeof why);
+            char msg[400];
+            snprintf(msg, sizeof msg, "the signer's certificate does not chain to the CA: %s%s%s",
+                     why, reason && (flags & ERR_TXT_STRING) ? ": " : "",
+                     reason && (flags & ERR_TXT_STRING) ? reason : "");
             problem(c, msg);
         }
         ERR_clear_error();

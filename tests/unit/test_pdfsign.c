@@ -187,6 +187,36 @@ static void test_sign_and_verify(void)
     bh_diag_release(&d);
 }
 
+/* A certificate that has expired since it signed is not trusted, and the
+ * problem says why. */
+static void test_expired(void)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_signer *old = NULL;
+    const int64_t y2010 = 1262304000, y2015 = 1420070400;
+    CHECK_EQ(bh_pki_init(in_tmp(0, "old"), BH_KEY_EC, "旧机构", y2010, &d), BH_OK);
+    CHECK_EQ(bh_signer_load(in_tmp(0, "old/institution.pem"), in_tmp(1, "old/institution.key"),
+                            NULL, y2015, &old, &d),
+             BH_OK);
+    if (!old)
+        return;
+    bh_buf pdf, out;
+    bh_buf_init(&pdf, 1 << 20);
+    bh_buf_init(&out, 1 << 20);
+    make_pdf(&pdf, SIMPLE, 4, NULL);
+    bh_pdf_sig_opts o = opts();
+    o.signing_time = y2015;
+    CHECK_EQ(bh_pdf_sign(pdf.data, pdf.len, old, &o, &out, &d), BH_OK);
+    bh_pdf_check c;
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "old/ca.pem"), &c, &d), BH_OK);
+    CHECK(c.intact && !c.trusted && !bh_pdf_check_valid(&c));
+    CHECK(strstr(c.problem, "certificate has expired") != NULL);
+    bh_signer_free(old);
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
 /* The update's trailer repeats the original's /ID (PDF 32000 7.5.6). */
 static void test_trailer_id(void)
 {
@@ -385,6 +415,7 @@ int main(void)
         return CHECK_DONE();
     RUN(test_sign_and_verify);
     RUN(test_trailer_id);
+    RUN(test_expired);
     RUN(test_nested_pages);
     RUN(test_refusals);
     RUN(test_signer_checks);
