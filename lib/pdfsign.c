@@ -968,11 +968,20 @@ static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *
     EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
     int sig_nid = sig ? OBJ_obj2nid(sig->algorithm) : NID_undef, md = NID_undef, pk = NID_undef;
     if (!why && key && dig) {
+        char oid[64] = "";
+        if (sig)
+            OBJ_obj2txt(oid, sizeof oid, sig->algorithm, 1);
         if (!OBJ_find_sigid_algs(sig_nid, &md, &pk))
             pk = sig_nid; /* a key algorithm alone, e.g. rsaEncryption */
-        if (pk == NID_undef || (md != NID_undef && md != OBJ_obj2nid(dig->algorithm)) ||
-            !(EVP_PKEY_is_a(key, OBJ_nid2sn(pk)) ||
-              (pk == NID_sm2 && EVP_PKEY_is_a(key, "EC"))))
+        /* GM/T 0010's SM2 signature (sm2-1), which OpenSSL has no name for,
+         * is what Chinese CAs' tools write. */
+        if (strcmp(oid, "1.2.156.10197.1.301.1") == 0)
+            pk = NID_sm2;
+        int key_fits = pk != NID_undef &&
+                       (EVP_PKEY_is_a(key, OBJ_nid2sn(pk)) ||
+                        (pk == NID_sm2 && EVP_PKEY_is_a(key, "EC")) ||
+                        (pk == NID_rsassaPss && EVP_PKEY_is_a(key, "RSA")));
+        if (!key_fits || (md != NID_undef && md != OBJ_obj2nid(dig->algorithm)))
             why = "the signature algorithm does not match the signer's key and digest";
     }
     ERR_clear_error();

@@ -187,6 +187,18 @@ static void test_sign_and_verify(void)
     bh_diag_release(&d);
 }
 
+/* SIMPLE into *pdf and, signed by `s` at `when`, into *out (both
+ * initialised here). */
+static void sign_simple(const bh_signer *s, int64_t when, bh_buf *pdf, bh_buf *out, bh_diag *d)
+{
+    bh_buf_init(pdf, 1 << 20);
+    bh_buf_init(out, 1 << 20);
+    make_pdf(pdf, SIMPLE, 4, NULL);
+    bh_pdf_sig_opts o = opts();
+    o.signing_time = when;
+    CHECK_EQ(bh_pdf_sign(pdf->data, pdf->len, s, &o, out, d), BH_OK);
+}
+
 /* A certificate that has expired since it signed is not trusted, and the
  * problem says why. */
 static void test_expired(void)
@@ -201,17 +213,74 @@ static void test_expired(void)
     if (!old)
         return;
     bh_buf pdf, out;
-    bh_buf_init(&pdf, 1 << 20);
-    bh_buf_init(&out, 1 << 20);
-    make_pdf(&pdf, SIMPLE, 4, NULL);
-    bh_pdf_sig_opts o = opts();
-    o.signing_time = y2015;
-    CHECK_EQ(bh_pdf_sign(pdf.data, pdf.len, old, &o, &out, &d), BH_OK);
+    sign_simple(old, y2015, &pdf, &out, &d);
     bh_pdf_check c;
     CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "old/ca.pem"), &c, &d), BH_OK);
     CHECK(c.intact && !c.trusted && !bh_pdf_check_valid(&c));
     CHECK(strstr(c.problem, "certificate has expired") != NULL);
     bh_signer_free(old);
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
+/* Signatures made by other tools are read too: the CMS of `openssl cms
+ * -sign` (signatureAlgorithm rsaEncryption, or RSASSA-PSS) put into the
+ * placeholder of one of ours verifies. */
+static void test_other_signers(void)
+{
+    static const char *const keyopts[] = {"", "-keyopt rsa_padding_mode:pss"};
+    bh_signer *rsa = NULL;
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(bh_signer_load(in_tmp(0, "rsa/institution.pem"), in_tmp(1, "rsa/institution.key"),
+                            in_tmp(2, "rsa/chain.pem"), bh_time_now(), &rsa, &d),
+             BH_OK);
+    if (!rsa)
+        return;
+    bh_buf pdf, out;
+    sign_simple(rsa, bh_time_now(), &pdf, &out, &d);
+    unsigned long r[4] = {0};
+    const char *br = out.data ? strstr(out.data + pdf.len, "/ByteRange [") : NULL;
+    CHECK(br && sscanf(br, "/ByteRange [%lu %lu %lu %lu", &r[0], &r[1], &r[2], &r[3]) == 4);
+    FILE *f = fopen(in_tmp(3, "range.bin"), "wb");
+    CHECK(f != NULL);
+    if (!br || !f || r[2] + r[3] != out.len) {
+        if (f)
+            fclose(f);
+        goto out;
+    }
+    CHECK(fwrite(out.data, 1, r[1], f) == r[1] && fwrite(out.data + r[2], 1, r[3], f) == r[3]);
+    fclose(f);
+    for (size_t k = 0; k < sizeof keyopts / sizeof *keyopts; k++) {
+        char cmd[2048];
+        snprintf(cmd, sizeof cmd,
+                 "openssl cms -sign -binary -md sha256 -nosmimecap -signer %s -inkey %s %s "
+                 "-in %s -outform DER -out %s/other.der",
+                 in_tmp(0, "rsa/institution.pem"), in_tmp(1, "rsa/institution.key"), keyopts[k],
+                 in_tmp(3, "range.bin"), tmp);
+        CHECK_EQ(system(cmd), 0);
+        size_t der_len = 0;
+        unsigned char *der = (unsigned char *)check_read_file(in_tmp(2, "other.der"), &der_len);
+        CHECK(der && 2 * der_len <= r[2] - r[1] - 2);
+        if (!der || 2 * der_len > r[2] - r[1] - 2) {
+            free(der);
+            continue;
+        }
+        memset(out.data + r[1] + 1, '0', r[2] - r[1] - 2);
+        for (size_t i = 0; i < der_len; i++) {
+            static const char hex[] = "0123456789ABCDEF";
+            out.data[r[1] + 1 + 2 * i] = hex[der[i] >> 4];
+            out.data[r[1] + 2 + 2 * i] = hex[der[i] & 15];
+        }
+        free(der);
+        bh_pdf_check c;
+        CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "rsa/ca.pem"), &c, &d), BH_OK);
+        CHECK(bh_pdf_check_valid(&c));
+        if (!bh_pdf_check_valid(&c))
+            fprintf(stderr, "  %s: %s\n", keyopts[k], c.problem);
+    }
+out:
+    bh_signer_free(rsa);
     bh_buf_release(&pdf);
     bh_buf_release(&out);
     bh_diag_release(&d);
@@ -416,6 +485,7 @@ int main(void)
     RUN(test_sign_and_verify);
     RUN(test_trailer_id);
     RUN(test_expired);
+    RUN(test_other_signers);
     RUN(test_nested_pages);
     RUN(test_refusals);
     RUN(test_signer_checks);
