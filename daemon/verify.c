@@ -305,6 +305,7 @@ static void verdict(bh_html *h, int genuine, const bh_pdf_check *c)
     const char *sig = !c->found                ? "文件中没有数字签名"
                       : !c->intact             ? "签名无效：文件在签名后被修改"
                       : !c->whole_file         ? "签名未覆盖整个文件：签名后又被追加了内容"
+                      : !c->in_validity        ? "签名无效：签名时签名证书不在有效期内"
                       : c->chain_checked && !c->trusted ? "签名完整，但签名证书不是本机构的证书"
                                                         : "签名有效";
     bh_web_row(h, "数字签名", sig);

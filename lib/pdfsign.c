@@ -901,7 +901,8 @@ fail:
 
 int bh_pdf_check_valid(const bh_pdf_check *c)
 {
-    return c->found && c->whole_file && c->intact && (!c->chain_checked || c->trusted);
+    return c->found && c->whole_file && c->intact && c->in_validity &&
+           (!c->chain_checked || c->trusted);
 }
 
 static int hexval(int c)
@@ -911,7 +912,9 @@ static int hexval(int c)
                                                                : -1;
 }
 
-static void signing_time(CMS_SignerInfo *si, char out[32])
+/* The CMS signing-time as text into `out` and as Unix seconds into *when;
+ * 0 when the signature has none. */
+static int signing_time(CMS_SignerInfo *si, char out[32], int64_t *when)
 {
     out[0] = '\0';
     int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
@@ -920,7 +923,7 @@ static void signing_time(CMS_SignerInfo *si, char out[32])
     struct tm tm;
     if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME) ||
         !ASN1_TIME_to_tm((const ASN1_TIME *)t->value.asn1_string, &tm))
-        return;
+        return 0;
     /* tm is UTC; days from the civil date, so the host's zone plays no part. */
     int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1;
     y -= m <= 2;
@@ -931,6 +934,8 @@ static void signing_time(CMS_SignerInfo *si, char out[32])
     char text[BH_TIME_TEXT_LEN + 1];
     bh_time_format(at, text);
     snprintf(out, 32, "%s +08:00", text);
+    *when = at;
+    return 1;
 }
 
 static void problem(bh_pdf_check *c, const char *what)
@@ -1085,7 +1090,8 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     if (dig)
         snprintf(c->digest, sizeof c->digest, "%s",
                  OBJ_nid2sn(OBJ_obj2nid(dig->algorithm)));
-    signing_time(si, c->signing_time);
+    int64_t signed_at = 0;
+    int has_time = signing_time(si, c->signing_time, &signed_at);
 
     memcpy(content, p.s, r[1]);
     memcpy(content + r[1], p.s + r[2], r[3]);
@@ -1107,6 +1113,16 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     if (changed && c->intact) {
         c->intact = 0;
         problem(c, changed);
+    }
+    /* A certificate signs only within its validity: a key kept past its
+     * certificate's expiry makes no valid signature, CA file or not. */
+    c->in_validity = 1;
+    if (has_time && signers && sk_X509_num(signers) > 0 &&
+        !valid_at(sk_X509_value(signers, 0), signed_at)) {
+        c->in_validity = 0;
+        if (c->intact)
+            problem(c, "the signer's certificate was not valid at the signing time (expired or "
+                       "not yet valid)");
     }
     if (signers && sk_X509_num(signers) > 0) {
         X509 *x = sk_X509_value(signers, 0);

@@ -199,6 +199,47 @@ static void sign_simple(const bh_signer *s, int64_t when, bh_buf *pdf, bh_buf *o
     CHECK_EQ(bh_pdf_sign(pdf->data, pdf->len, s, &o, out, d), BH_OK);
 }
 
+/* Replaces the CMS in the signed PDF `out` (its signature after `from`) by
+ * one `openssl cms -sign` makes over the same byte range with the material
+ * in `dir` and `extra` options. Returns whether it did. */
+static int resign(bh_buf *out, size_t from, const char *dir, const char *extra)
+{
+    unsigned long r[4] = {0};
+    const char *br = out->data ? strstr(out->data + from, "/ByteRange [") : NULL;
+    CHECK(br && sscanf(br, "/ByteRange [%lu %lu %lu %lu", &r[0], &r[1], &r[2], &r[3]) == 4);
+    if (!br || r[2] + r[3] != out->len)
+        return 0;
+    FILE *f = fopen(in_tmp(3, "range.bin"), "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return 0;
+    CHECK(fwrite(out->data, 1, r[1], f) == r[1] && fwrite(out->data + r[2], 1, r[3], f) == r[3]);
+    fclose(f);
+    char cmd[2048], cert[64], key[64];
+    snprintf(cert, sizeof cert, "%s/institution.pem", dir);
+    snprintf(key, sizeof key, "%s/institution.key", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl cms -sign -binary -md sha256 -nosmimecap -signer %s -inkey %s %s "
+             "-in %s -outform DER -out %s/other.der",
+             in_tmp(0, cert), in_tmp(1, key), extra, in_tmp(3, "range.bin"), tmp);
+    CHECK_EQ(system(cmd), 0);
+    size_t der_len = 0;
+    unsigned char *der = (unsigned char *)check_read_file(in_tmp(2, "other.der"), &der_len);
+    CHECK(der && 2 * der_len <= r[2] - r[1] - 2);
+    if (!der || 2 * der_len > r[2] - r[1] - 2) {
+        free(der);
+        return 0;
+    }
+    memset(out->data + r[1] + 1, '0', r[2] - r[1] - 2);
+    for (size_t i = 0; i < der_len; i++) {
+        static const char hex[] = "0123456789ABCDEF";
+        out->data[r[1] + 1 + 2 * i] = hex[der[i] >> 4];
+        out->data[r[1] + 2 + 2 * i] = hex[der[i] & 15];
+    }
+    free(der);
+    return 1;
+}
+
 /* A certificate that has expired since it signed is not trusted, and the
  * problem says why. */
 static void test_expired(void)
@@ -218,6 +259,16 @@ static void test_expired(void)
     CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "old/ca.pem"), &c, &d), BH_OK);
     CHECK(c.intact && !c.trusted && !bh_pdf_check_valid(&c));
     CHECK(strstr(c.problem, "certificate has expired") != NULL);
+    /* Without a CA file it verifies: it was made in 2015. */
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+    CHECK(bh_pdf_check_valid(&c));
+    /* Signed now, after the certificate expired (openssl signs with any
+     * certificate): invalid, with or without a CA file. */
+    if (resign(&out, pdf.len, "old", "")) {
+        CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+        CHECK(c.intact && !c.in_validity && !bh_pdf_check_valid(&c));
+        CHECK(strstr(c.problem, "not valid at the signing time") != NULL);
+    }
     bh_signer_free(old);
     bh_buf_release(&pdf);
     bh_buf_release(&out);
@@ -239,47 +290,15 @@ static void test_other_signers(void)
         return;
     bh_buf pdf, out;
     sign_simple(rsa, bh_time_now(), &pdf, &out, &d);
-    unsigned long r[4] = {0};
-    const char *br = out.data ? strstr(out.data + pdf.len, "/ByteRange [") : NULL;
-    CHECK(br && sscanf(br, "/ByteRange [%lu %lu %lu %lu", &r[0], &r[1], &r[2], &r[3]) == 4);
-    FILE *f = fopen(in_tmp(3, "range.bin"), "wb");
-    CHECK(f != NULL);
-    if (!br || !f || r[2] + r[3] != out.len) {
-        if (f)
-            fclose(f);
-        goto out;
-    }
-    CHECK(fwrite(out.data, 1, r[1], f) == r[1] && fwrite(out.data + r[2], 1, r[3], f) == r[3]);
-    fclose(f);
     for (size_t k = 0; k < sizeof keyopts / sizeof *keyopts; k++) {
-        char cmd[2048];
-        snprintf(cmd, sizeof cmd,
-                 "openssl cms -sign -binary -md sha256 -nosmimecap -signer %s -inkey %s %s "
-                 "-in %s -outform DER -out %s/other.der",
-                 in_tmp(0, "rsa/institution.pem"), in_tmp(1, "rsa/institution.key"), keyopts[k],
-                 in_tmp(3, "range.bin"), tmp);
-        CHECK_EQ(system(cmd), 0);
-        size_t der_len = 0;
-        unsigned char *der = (unsigned char *)check_read_file(in_tmp(2, "other.der"), &der_len);
-        CHECK(der && 2 * der_len <= r[2] - r[1] - 2);
-        if (!der || 2 * der_len > r[2] - r[1] - 2) {
-            free(der);
+        if (!resign(&out, pdf.len, "rsa", keyopts[k]))
             continue;
-        }
-        memset(out.data + r[1] + 1, '0', r[2] - r[1] - 2);
-        for (size_t i = 0; i < der_len; i++) {
-            static const char hex[] = "0123456789ABCDEF";
-            out.data[r[1] + 1 + 2 * i] = hex[der[i] >> 4];
-            out.data[r[1] + 2 + 2 * i] = hex[der[i] & 15];
-        }
-        free(der);
         bh_pdf_check c;
         CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "rsa/ca.pem"), &c, &d), BH_OK);
         CHECK(bh_pdf_check_valid(&c));
         if (!bh_pdf_check_valid(&c))
             fprintf(stderr, "  %s: %s\n", keyopts[k], c.problem);
     }
-out:
     bh_signer_free(rsa);
     bh_buf_release(&pdf);
     bh_buf_release(&out);
