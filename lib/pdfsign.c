@@ -993,6 +993,31 @@ static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *
     return why;
 }
 
+/* With a CA file, every certificate embedded in the signature must carry a
+ * signature by an embedded or trusted certificate: the chain check uses the
+ * CA file's copy of the root, so a changed byte in the embedded copy would
+ * otherwise go unnoticed. */
+static int certs_signed(CMS_ContentInfo *cms, X509_STORE *store)
+{
+    STACK_OF(X509) *certs = CMS_get1_certs(cms);
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    int ok = 1;
+    for (int i = 0; ok && i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        int found = 0;
+        for (int j = 0; !found && j < sk_X509_num(certs); j++)
+            found = X509_verify(x, X509_get0_pubkey(sk_X509_value(certs, j))) == 1;
+        for (int j = 0; !found && j < sk_X509_OBJECT_num(objs); j++) {
+            X509 *t = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j));
+            found = t && X509_verify(x, X509_get0_pubkey(t)) == 1;
+        }
+        ok = found;
+    }
+    sk_X509_pop_free(certs, X509_free);
+    ERR_clear_error();
+    return ok;
+}
+
 /* The signed bytes as CMS_verify's content. Not a memory BIO itself:
  * OpenSSL 3.0's CMS_verify copies a memory BIO and leaks the copy when the
  * SignedData names a digest it does not know, which anyone can upload; a
@@ -1164,6 +1189,10 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
             goto out;
         }
         c->trusted = CMS_verify(cms, NULL, store, in, NULL, CMS_BINARY) == 1;
+        if (c->trusted && c->intact && !certs_signed(cms, store)) {
+            c->intact = 0;
+            problem(c, "a certificate in the signature was changed (no certificate signed it)");
+        }
         if (!c->trusted && c->intact) {
             /* CMS puts X509_verify_cert's reason ("certificate has
              * expired", "unable to get local issuer certificate") in the

@@ -159,6 +159,19 @@ static void test_sign_and_verify(void)
         }
     }
 
+    /* A byte of the embedded copy of the CA certificate (its O, "测试机构
+     * TEST CA"): the chain check uses the CA file's copy, yet the file was
+     * changed. */
+    bh_buf_reset(&more);
+    CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+    char *ca_o = hole ? strstr(more.data + (hole - signed_pdf), "54455354204341") : NULL;
+    CHECK(ca_o != NULL);
+    if (ca_o) {
+        ca_o[1] = '5'; /* 'T' -> 'U' */
+        CHECK_EQ(bh_pdf_verify(more.data, more.len, in_tmp(0, "ec/ca.pem"), &c, &d), BH_OK);
+        CHECK(c.found && !bh_pdf_check_valid(&c));
+    }
+
     /* An unknown digest among the SignedData's digestAlgorithms (the first
      * SHA-256 OID): invalid, and (under LeakSanitizer) nothing leaks. */
     bh_buf_reset(&more);
