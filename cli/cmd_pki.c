@@ -136,6 +136,8 @@ static int run_verify_pdf(int argc, char **argv)
                c.whole_file ? "covers the whole file except the signature"
                             : "does NOT cover the whole file");
         printf("signature:     %s\n", c.intact ? "intact" : "BROKEN");
+        printf("certificate:   %s\n", c.in_validity ? "valid at the signing time"
+                                                   : "NOT valid at the signing time");
         printf("chain:         %s\n", !c.chain_checked ? "not checked (untrusted: no --ca given)"
                                       : c.trusted      ? "trusted (leads to --ca)"
                                                        : "NOT trusted");

@@ -51,6 +51,37 @@ static int clean_no(const char *in, size_t len, char out[NO_MAX + 1])
     return 1;
 }
 
+/* The number a guarantee names itself by, for an upload whose number was
+ * not typed: docgen titles every guarantee "投标保函 <number>", which cairo
+ * writes as /Title <FEFF…> (UTF-16BE hex). The number only says which
+ * stored file to compare the upload with; the comparison decides. */
+static int number_in_file(const char *pdf, size_t len, char out[NO_MAX + 1])
+{
+    static const char tag[] = "/Title <FEFF629568074FDD51FD0020"; /* 投标保函 + space */
+    const size_t tag_len = sizeof tag - 1;
+    for (size_t i = 0; i + tag_len <= len; i++) {
+        if (pdf[i] != '/' || memcmp(pdf + i, tag, tag_len) != 0)
+            continue;
+        char no[NO_MAX + 1];
+        size_t n = 0, k = i + tag_len;
+        /* ASCII only: "00" and the character's two hex digits. */
+        while (k + 4 <= len && n < NO_MAX && memcmp(pdf + k, "00", 2) == 0) {
+            unsigned v = 0;
+            for (int j = 2; j < 4; j++) {
+                char c = pdf[k + (size_t)j];
+                int x = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (x < 0)
+                    return 0;
+                v = v * 16 + (unsigned)x;
+            }
+            no[n++] = (char)v;
+            k += 4;
+        }
+        return k < len && pdf[k] == '>' && clean_no(no, n, out);
+    }
+    return 0;
+}
+
 /* ---- what a number shows ---- */
 
 typedef struct found {
@@ -182,8 +213,9 @@ static void render_forms(bh_html *h, const char *no)
                    "以及其数字签名是否有效。</p>\n"
                    "<form method=\"post\" enctype=\"multipart/form-data\" "
                    "accept-charset=\"utf-8\">\n"
-                   "<div class=\"field\">\n<label for=\"u-no\">保函编号</label>\n"
-                   "<input type=\"text\" id=\"u-no\" name=\"no\" maxlength=\"64\" required "
+                   "<div class=\"field\">\n<label for=\"u-no\">保函编号（可不填，"
+                   "以文件所载编号为准）</label>\n"
+                   "<input type=\"text\" id=\"u-no\" name=\"no\" maxlength=\"64\" "
                    "value=\"");
     bh_html_text(h, no);
     bh_html_raw(h, "\">\n</div>\n<div class=\"field\">\n<label for=\"u-pdf\">保函文件（PDF）"
@@ -273,6 +305,7 @@ static void verdict(bh_html *h, int genuine, const bh_pdf_check *c)
     const char *sig = !c->found                ? "文件中没有数字签名"
                       : !c->intact             ? "签名无效：文件在签名后被修改"
                       : !c->whole_file         ? "签名未覆盖整个文件：签名后又被追加了内容"
+                      : !c->in_validity        ? "签名无效：签名时签名证书不在有效期内"
                       : c->chain_checked && !c->trusted ? "签名完整，但签名证书不是本机构的证书"
                                                         : "签名有效";
     bh_web_row(h, "数字签名", sig);
@@ -304,10 +337,16 @@ static void handle_post(const bh_verify *v, const bh_http_request *req, bh_http_
         snprintf(resp->note, sizeof resp->note, "verify - too large");
         goto out;
     }
-    if (err || !pdf || !pdf->filename || pdf->len == 0 || !no_part ||
-        !clean_no(no_part->data, no_part->len, no)) {
+    /* The number may be left out: the file says which guarantee it claims
+     * to be. A number typed is taken as typed. */
+    int typed = 0;
+    for (size_t i = 0; no_part && i < no_part->len && !typed; i++)
+        typed = !strchr(" \t\r\n", no_part->data[i]);
+    if (err || !pdf || !pdf->filename || pdf->len == 0 ||
+        !(typed ? clean_no(no_part->data, no_part->len, no)
+                : number_in_file(pdf->data, pdf->len, no))) {
         bh_web_message_page(resp, 400, NULL, "无法核验",
-                            "请填写保函编号并选择保函 PDF 文件后重新提交。");
+                            "请选择保函 PDF 文件（若文件中读不出保函编号，请一并填写编号）后重新提交。");
         snprintf(resp->note, sizeof resp->note, "verify - malformed upload");
         goto out;
     }

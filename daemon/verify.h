@@ -4,7 +4,8 @@
  * guarantee's key facts — principal, beneficiary, project and section,
  * amount, validity, issuer — and its status (valid, withdrawn, claimed, …),
  * never personal data (no ID numbers, phones or accounts). POST /verify with
- * a multipart form (no = the number, pdf = the file) says whether the file
+ * a multipart form (no = the number, or left out for the number the file's
+ * title names; pdf = the file) says whether the file
  * is the genuine unmodified guarantee (its SM3 equals that of the signed
  * file the institution stored) and whether its PDF signature verifies
  * (against the configured chain). Chinese, server-rendered, no JavaScript.

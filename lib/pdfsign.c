@@ -560,6 +560,7 @@ static int get_ref(const pdf *p, size_t dict, const char *key, size_t *num)
 /* What the update needs to know of the original. */
 typedef struct plan {
     size_t startxref, size, root, info, page;
+    span id; /* the trailer's /ID value, empty when it has none */
     size_t root_dict, page_dict; /* where their "<<" start */
 } plan;
 
@@ -593,6 +594,10 @@ static bh_err read_plan(const pdf *p, plan *pl, bh_diag *d)
     }
     if (!get_ref(p, trailer, "Info", &pl->info))
         pl->info = 0;
+    /* An update's trailer repeats the previous one's entries (PDF 32000
+     * 7.5.6); of those a cairo-like file may have, only /ID is not ours. */
+    if (!dict_get(p, trailer, "ID", &pl->id))
+        pl->id.at = pl->id.end = 0;
     if ((err = object_dict(p, &x, pl->root, "catalog", &pl->root_dict, d)))
         goto out;
     if (!dict_get(p, pl->root_dict, "Type", &v) || !span_is(p, v, "/Catalog")) {
@@ -792,6 +797,11 @@ static bh_err write_update(bh_buf *b, size_t base, const pdf *p, const plan *pl,
         err = bh_buf_addf(b, "trailer\n<< /Size %zu /Root %zu 0 R", form + 1, pl->root);
     if (!err && pl->info)
         err = bh_buf_addf(b, " /Info %zu 0 R", pl->info);
+    if (!err && pl->id.end > pl->id.at) {
+        err = bh_buf_addstr(b, " /ID ");
+        if (!err)
+            err = bh_buf_add(b, p->s + pl->id.at, pl->id.end - pl->id.at);
+    }
     if (!err)
         err = bh_buf_addf(b, " /Prev %zu >>\nstartxref\n%zu\n%%%%EOF\n", pl->startxref, xref_at);
     return err;
@@ -891,7 +901,8 @@ fail:
 
 int bh_pdf_check_valid(const bh_pdf_check *c)
 {
-    return c->found && c->whole_file && c->intact && (!c->chain_checked || c->trusted);
+    return c->found && c->whole_file && c->intact && c->in_validity &&
+           (!c->chain_checked || c->trusted);
 }
 
 static int hexval(int c)
@@ -901,7 +912,9 @@ static int hexval(int c)
                                                                : -1;
 }
 
-static void signing_time(CMS_SignerInfo *si, char out[32])
+/* The CMS signing-time as text into `out` and as Unix seconds into *when;
+ * 0 when the signature has none. */
+static int signing_time(CMS_SignerInfo *si, char out[32], int64_t *when)
 {
     out[0] = '\0';
     int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
@@ -910,7 +923,7 @@ static void signing_time(CMS_SignerInfo *si, char out[32])
     struct tm tm;
     if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME) ||
         !ASN1_TIME_to_tm((const ASN1_TIME *)t->value.asn1_string, &tm))
-        return;
+        return 0;
     /* tm is UTC; days from the civil date, so the host's zone plays no part. */
     int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1;
     y -= m <= 2;
@@ -921,12 +934,103 @@ static void signing_time(CMS_SignerInfo *si, char out[32])
     char text[BH_TIME_TEXT_LEN + 1];
     bh_time_format(at, text);
     snprintf(out, 32, "%s +08:00", text);
+    *when = at;
+    return 1;
 }
 
 static void problem(bh_pdf_check *c, const char *what)
 {
     if (!c->problem[0])
         snprintf(c->problem, sizeof c->problem, "%s", what);
+}
+
+/* What CMS_verify lets pass although a byte of the signature was changed:
+ * the zero padding after the DER, a certificate of the embedded chain
+ * (CMS_verify uses the CA file's copy, or none), the signatureAlgorithm
+ * (OpenSSL takes the algorithm from the key). A changed byte of a signed
+ * guarantee must never leave it valid, so each is checked: NULL when none
+ * was changed, else why. */
+static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *signer,
+                                const unsigned char *der, size_t used, size_t total)
+{
+    for (size_t k = used; k < total; k++)
+        if (der[k])
+            return "bytes after the CMS signature in /Contents were changed (not zeros)";
+    const char *why = NULL;
+    STACK_OF(X509) *certs = CMS_get1_certs(cms);
+    for (int i = 0; !why && i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        for (int j = 0; !why && j < sk_X509_num(certs); j++) {
+            X509 *by = sk_X509_value(certs, j);
+            if (X509_check_issued(by, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(by)) != 1)
+                why = "a certificate in the signature was changed (its issuer's signature on it "
+                      "does not verify)";
+        }
+    }
+    sk_X509_pop_free(certs, X509_free);
+    X509_ALGOR *dig = NULL, *sig = NULL;
+    CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
+    EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
+    int sig_nid = sig ? OBJ_obj2nid(sig->algorithm) : NID_undef, md = NID_undef, pk = NID_undef;
+    if (!why && key && dig) {
+        char oid[64] = "";
+        if (sig)
+            OBJ_obj2txt(oid, sizeof oid, sig->algorithm, 1);
+        if (!OBJ_find_sigid_algs(sig_nid, &md, &pk))
+            pk = sig_nid; /* a key algorithm alone, e.g. rsaEncryption */
+        /* GM/T 0010's SM2 signature (sm2-1), which OpenSSL has no name for,
+         * is what Chinese CAs' tools write. */
+        if (strcmp(oid, "1.2.156.10197.1.301.1") == 0)
+            pk = NID_sm2;
+        int key_fits = pk != NID_undef &&
+                       (EVP_PKEY_is_a(key, OBJ_nid2sn(pk)) ||
+                        (pk == NID_sm2 && EVP_PKEY_is_a(key, "EC")) ||
+                        (pk == NID_rsassaPss && EVP_PKEY_is_a(key, "RSA")));
+        if (!key_fits || (md != NID_undef && md != OBJ_obj2nid(dig->algorithm)))
+            why = "the signature algorithm does not match the signer's key and digest";
+    }
+    ERR_clear_error();
+    return why;
+}
+
+/* With a CA file, every certificate embedded in the signature must carry a
+ * signature by an embedded or trusted certificate: the chain check uses the
+ * CA file's copy of the root, so a changed byte in the embedded copy would
+ * otherwise go unnoticed. */
+static int certs_signed(CMS_ContentInfo *cms, X509_STORE *store)
+{
+    STACK_OF(X509) *certs = CMS_get1_certs(cms);
+    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
+    int ok = 1;
+    for (int i = 0; ok && i < sk_X509_num(certs); i++) {
+        X509 *x = sk_X509_value(certs, i);
+        int found = 0;
+        for (int j = 0; !found && j < sk_X509_num(certs); j++)
+            found = X509_verify(x, X509_get0_pubkey(sk_X509_value(certs, j))) == 1;
+        for (int j = 0; !found && j < sk_X509_OBJECT_num(objs); j++) {
+            X509 *t = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j));
+            found = t && X509_verify(x, X509_get0_pubkey(t)) == 1;
+        }
+        ok = found;
+    }
+    sk_X509_pop_free(certs, X509_free);
+    ERR_clear_error();
+    return ok;
+}
+
+/* The signed bytes as CMS_verify's content. Not a memory BIO itself:
+ * OpenSSL 3.0's CMS_verify copies a memory BIO and leaks the copy when the
+ * SignedData names a digest it does not know, which anyone can upload; a
+ * null filter in front makes it read ours. Free with BIO_free_all(). */
+static BIO *content_bio(const unsigned char *content, size_t len)
+{
+    BIO *mem = BIO_new_mem_buf(content, (int)len), *null = BIO_new(BIO_f_null());
+    if (!mem || !null) {
+        BIO_free(mem);
+        BIO_free(null);
+        return NULL;
+    }
+    return BIO_push(null, mem);
 }
 
 /* Finds the last /ByteRange and its /Contents hole. */
@@ -1026,11 +1130,12 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     if (dig)
         snprintf(c->digest, sizeof c->digest, "%s",
                  OBJ_nid2sn(OBJ_obj2nid(dig->algorithm)));
-    signing_time(si, c->signing_time);
+    int64_t signed_at = 0;
+    int has_time = signing_time(si, c->signing_time, &signed_at);
 
     memcpy(content, p.s, r[1]);
     memcpy(content + r[1], p.s + r[2], r[3]);
-    in = BIO_new_mem_buf(content, (int)(r[1] + r[3]));
+    in = content_bio(content, r[1] + r[3]);
     if (!in) {
         err = BH_ENOMEM;
         goto out;
@@ -1041,6 +1146,24 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     if (!c->intact)
         problem(c, "the signature does not match the signed bytes: the file was changed");
     signers = CMS_get0_signers(cms);
+    const char *changed = cms_tampered(cms, si, signers && sk_X509_num(signers) > 0
+                                                    ? sk_X509_value(signers, 0)
+                                                    : NULL,
+                                       der, (size_t)(q - der), hex_len / 2);
+    if (changed && c->intact) {
+        c->intact = 0;
+        problem(c, changed);
+    }
+    /* A certificate signs only within its validity: a key kept past its
+     * certificate's expiry makes no valid signature, CA file or not. */
+    c->in_validity = 1;
+    if (has_time && signers && sk_X509_num(signers) > 0 &&
+        !valid_at(sk_X509_value(signers, 0), signed_at)) {
+        c->in_validity = 0;
+        if (c->intact)
+            problem(c, "the signer's certificate was not valid at the signing time (expired or "
+                       "not yet valid)");
+    }
     if (signers && sk_X509_num(signers) > 0) {
         X509 *x = sk_X509_value(signers, 0);
         name_line(X509_get_subject_name(x), c->signer, sizeof c->signer);
@@ -1059,26 +1182,37 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
         /* Document-signing certificates need not carry the S/MIME purpose
          * CMS_verify checks by default. */
         X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
-        BIO_free(in);
-        in = BIO_new_mem_buf(content, (int)(r[1] + r[3]));
+        BIO_free_all(in);
+        in = content_bio(content, r[1] + r[3]);
         if (!in) {
             err = BH_ENOMEM;
             goto out;
         }
         c->trusted = CMS_verify(cms, NULL, store, in, NULL, CMS_BINARY) == 1;
+        if (c->trusted && c->intact && !certs_signed(cms, store)) {
+            c->intact = 0;
+            problem(c, "a certificate in the signature was changed (no certificate signed it)");
+        }
         if (!c->trusted && c->intact) {
+            /* CMS puts X509_verify_cert's reason ("certificate has
+             * expired", "unable to get local issuer certificate") in the
+             * error's data, not its text. */
             char why[200] = "";
-            ERR_error_string_n(ERR_peek_last_error(), why, sizeof why);
-            char msg[300];
-            snprintf(msg, sizeof msg, "the signer's certificate does not chain to the CA: %s",
-                     why);
+            const char *reason = NULL;
+            int flags = 0;
+            unsigned long e = ERR_peek_last_error_data(&reason, &flags);
+            ERR_error_string_n(e, why, sizeof why);
+            char msg[400];
+            snprintf(msg, sizeof msg, "the signer's certificate does not chain to the CA: %s%s%s",
+                     why, reason && (flags & ERR_TXT_STRING) ? ": " : "",
+                     reason && (flags & ERR_TXT_STRING) ? reason : "");
             problem(c, msg);
         }
         ERR_clear_error();
     }
 out:
     sk_X509_free(signers);
-    BIO_free(in);
+    BIO_free_all(in);
     X509_STORE_free(store);
     CMS_ContentInfo_free(cms);
     free(der);

@@ -76,6 +76,8 @@ typedef struct bh_pdf_check {
     int intact;       /* the CMS signature verifies over the byte range */
     int chain_checked; /* a CA file was given */
     int trusted;       /* the signer's chain leads to a certificate of the CA file */
+    int in_validity;   /* the signing time (if given) is within the signer's certificate's
+                          validity */
     char signer[512];  /* the signer's subject */
     char issuer[512];  /* its issuer */
     char signing_time[32]; /* CMS signing-time in China Standard Time, "" if absent */
@@ -86,8 +88,8 @@ typedef struct bh_pdf_check {
 /* Checks the last signature of `pdf`: found, covering the whole file,
  * intact, and, when ca_path is not NULL, trusted (chain to a certificate in
  * that PEM file). Returns BH_OK when the check ran (read the result in
- * `out`: valid means found && whole_file && intact && (!chain_checked ||
- * trusted)); BH_EIO when the CA file cannot be read, BH_ENOMEM. */
+ * `out`: valid means found && whole_file && intact && in_validity &&
+ * (!chain_checked || trusted)); BH_EIO when the CA file cannot be read, BH_ENOMEM. */
 bh_err bh_pdf_verify(const void *pdf, size_t len, const char *ca_path, bh_pdf_check *out,
                      bh_diag *d) BH_MUST_CHECK;
 

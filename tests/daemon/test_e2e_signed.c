@@ -173,17 +173,21 @@ static int verify_pdf(const char *pdf, const char *ca, char **o)
     return sh(cmd, o);
 }
 
-/* Uploads `pdf` to the verification page for `no`; returns the page. */
-static char *upload(const char *no, const bh_buf *pdf)
+/* Uploads `pdf` to the verification page for `no` (NULL: no number part),
+ * expecting `status`; returns the page. */
+static char *upload_status(const char *no, const bh_buf *pdf, int status)
 {
     bh_buf body, page;
     bh_buf_init(&body, 64 << 20);
     bh_buf_init(&page, 1 << 20);
-    CHECK_EQ(bh_buf_addf(&body,
-                         "--B0undary\r\nContent-Disposition: form-data; name=\"no\"\r\n\r\n%s\r\n"
-                         "--B0undary\r\nContent-Disposition: form-data; name=\"pdf\"; "
-                         "filename=\"g.pdf\"\r\nContent-Type: application/pdf\r\n\r\n",
-                         no),
+    if (no)
+        CHECK_EQ(bh_buf_addf(&body,
+                             "--B0undary\r\nContent-Disposition: form-data; name=\"no\"\r\n\r\n"
+                             "%s\r\n",
+                             no),
+                 BH_OK);
+    CHECK_EQ(bh_buf_addstr(&body, "--B0undary\r\nContent-Disposition: form-data; name=\"pdf\"; "
+                                  "filename=\"g.pdf\"\r\nContent-Type: application/pdf\r\n\r\n"),
              BH_OK);
     CHECK_EQ(bh_buf_add(&body, pdf->data, pdf->len), BH_OK);
     CHECK_EQ(bh_buf_addstr(&body, "\r\n--B0undary--\r\n"), BH_OK);
@@ -191,9 +195,14 @@ static char *upload(const char *no, const bh_buf *pdf)
     snprintf(url, sizeof url, "%s/verify", daemon_.url);
     CHECK_EQ(e2e_http("POST", url, "multipart/form-data; boundary=B0undary", body.data, body.len,
                       NULL, &page),
-             200);
+             status);
     bh_buf_release(&body);
     return bh_buf_detach(&page, NULL);
+}
+
+static char *upload(const char *no, const bh_buf *pdf)
+{
+    return upload_status(no, pdf, 200);
 }
 
 /* One byte of the page's content changed: a digit of the first xref
@@ -472,6 +481,19 @@ static void check_one(bh_key_alg alg, const char *tag)
     page = upload(baohanno, &changed);
     CHECK_HAS(page, "核验结果：不是本机构出具的保函原件");
     CHECK_HAS(page, "签名无效");
+    free(page);
+    /* Without a number the file's own (its title) says which guarantee
+     * to compare with; a file that names none is sent back. */
+    page = upload(NULL, &pdf);
+    CHECK_HAS(page, "核验结果：真实有效的保函原件");
+    CHECK_HAS(page, baohanno);
+    free(page);
+    page = upload("  ", &changed);
+    CHECK_HAS(page, "核验结果：不是本机构出具的保函原件");
+    free(page);
+    bh_buf plain = {(char *)"%PDF-1.4\n%%EOF\n", 15, 0, 15};
+    page = upload_status(NULL, &plain, 400);
+    CHECK_HAS(page, "请选择保函 PDF 文件");
     free(page);
 
     if (alg == BH_KEY_EC)

@@ -124,6 +124,66 @@ static void test_sign_and_verify(void)
     CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
     CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
 
+    /* A byte changed inside /Contents: in the zero padding after the DER,
+     * and in the signer's certificate (its OU), which CMS_verify alone
+     * lets pass when no CA is given. */
+    const char *hole = NULL;
+    for (size_t i = 0; i + 11 <= len; i++)
+        if (memcmp(signed_pdf + i, "/Contents <", 11) == 0)
+            hole = signed_pdf + i + 10;
+    CHECK(hole != NULL);
+    if (hole) {
+        size_t at = (size_t)(hole - signed_pdf);
+        size_t end = at + strcspn(hole, ">");
+        bh_buf_reset(&more);
+        CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+        CHECK(more.data[end - 1] == '0');
+        more.data[end - 1] = '1';
+        CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
+        CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
+        CHECK(strstr(c.problem, "not zeros") != NULL);
+
+        bh_buf_reset(&more);
+        CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+        const char *ou = "54455354204345525449464943415445"; /* "TEST CERTIFICATE" */
+        char *o = NULL;
+        for (size_t i = at; i + strlen(ou) <= end; i++)
+            if (memcmp(more.data + i, ou, strlen(ou)) == 0)
+                o = more.data + i;
+        CHECK(o != NULL);
+        if (o) {
+            o[1] = '5'; /* 'T' -> 'U' */
+            CHECK_EQ(bh_pdf_verify(more.data, more.len, NULL, &c, &d), BH_OK);
+            CHECK(c.found && !c.intact && !bh_pdf_check_valid(&c));
+            CHECK(strstr(c.problem, "certificate in the signature was changed") != NULL);
+        }
+    }
+
+    /* A byte of the embedded copy of the CA certificate (its O, "测试机构
+     * TEST CA"): the chain check uses the CA file's copy, yet the file was
+     * changed. */
+    bh_buf_reset(&more);
+    CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+    char *ca_o = hole ? strstr(more.data + (hole - signed_pdf), "54455354204341") : NULL;
+    CHECK(ca_o != NULL);
+    if (ca_o) {
+        ca_o[1] = '5'; /* 'T' -> 'U' */
+        CHECK_EQ(bh_pdf_verify(more.data, more.len, in_tmp(0, "ec/ca.pem"), &c, &d), BH_OK);
+        CHECK(c.found && !bh_pdf_check_valid(&c));
+    }
+
+    /* An unknown digest among the SignedData's digestAlgorithms (the first
+     * SHA-256 OID): invalid, and (under LeakSanitizer) nothing leaks. */
+    bh_buf_reset(&more);
+    CHECK_EQ(bh_buf_add(&more, signed_pdf, len), BH_OK);
+    char *oid = hole ? strstr(more.data + (hole - signed_pdf), "0609608648016503040201") : NULL;
+    CHECK(oid != NULL);
+    if (oid) {
+        memcpy(oid + 20, "7F", 2);
+        CHECK_EQ(bh_pdf_verify(more.data, more.len, in_tmp(0, "ec/ca.pem"), &c, &d), BH_OK);
+        CHECK(c.found && !bh_pdf_check_valid(&c));
+    }
+
     /* A signed file is not signed again: it has an incremental update. */
     bh_buf again;
     bh_buf_init(&again, 1 << 20);
@@ -147,6 +207,143 @@ static void test_sign_and_verify(void)
 
     bh_buf_release(&again);
     bh_buf_release(&more);
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
+/* SIMPLE into *pdf and, signed by `s` at `when`, into *out (both
+ * initialised here). */
+static void sign_simple(const bh_signer *s, int64_t when, bh_buf *pdf, bh_buf *out, bh_diag *d)
+{
+    bh_buf_init(pdf, 1 << 20);
+    bh_buf_init(out, 1 << 20);
+    make_pdf(pdf, SIMPLE, 4, NULL);
+    bh_pdf_sig_opts o = opts();
+    o.signing_time = when;
+    CHECK_EQ(bh_pdf_sign(pdf->data, pdf->len, s, &o, out, d), BH_OK);
+}
+
+/* Replaces the CMS in the signed PDF `out` (its signature after `from`) by
+ * one `openssl cms -sign` makes over the same byte range with the material
+ * in `dir` and `extra` options. Returns whether it did. */
+static int resign(bh_buf *out, size_t from, const char *dir, const char *extra)
+{
+    unsigned long r[4] = {0};
+    const char *br = out->data ? strstr(out->data + from, "/ByteRange [") : NULL;
+    CHECK(br && sscanf(br, "/ByteRange [%lu %lu %lu %lu", &r[0], &r[1], &r[2], &r[3]) == 4);
+    if (!br || r[2] + r[3] != out->len)
+        return 0;
+    FILE *f = fopen(in_tmp(3, "range.bin"), "wb");
+    CHECK(f != NULL);
+    if (!f)
+        return 0;
+    CHECK(fwrite(out->data, 1, r[1], f) == r[1] && fwrite(out->data + r[2], 1, r[3], f) == r[3]);
+    fclose(f);
+    char cmd[2048], cert[64], key[64];
+    snprintf(cert, sizeof cert, "%s/institution.pem", dir);
+    snprintf(key, sizeof key, "%s/institution.key", dir);
+    snprintf(cmd, sizeof cmd,
+             "openssl cms -sign -binary -md sha256 -nosmimecap -signer %s -inkey %s %s "
+             "-in %s -outform DER -out %s/other.der",
+             in_tmp(0, cert), in_tmp(1, key), extra, in_tmp(3, "range.bin"), tmp);
+    CHECK_EQ(system(cmd), 0);
+    size_t der_len = 0;
+    unsigned char *der = (unsigned char *)check_read_file(in_tmp(2, "other.der"), &der_len);
+    CHECK(der && 2 * der_len <= r[2] - r[1] - 2);
+    if (!der || 2 * der_len > r[2] - r[1] - 2) {
+        free(der);
+        return 0;
+    }
+    memset(out->data + r[1] + 1, '0', r[2] - r[1] - 2);
+    for (size_t i = 0; i < der_len; i++) {
+        static const char hex[] = "0123456789ABCDEF";
+        out->data[r[1] + 1 + 2 * i] = hex[der[i] >> 4];
+        out->data[r[1] + 2 + 2 * i] = hex[der[i] & 15];
+    }
+    free(der);
+    return 1;
+}
+
+/* A certificate that has expired since it signed is not trusted, and the
+ * problem says why. */
+static void test_expired(void)
+{
+    bh_diag d = BH_DIAG_INIT;
+    bh_signer *old = NULL;
+    const int64_t y2010 = 1262304000, y2015 = 1420070400;
+    CHECK_EQ(bh_pki_init(in_tmp(0, "old"), BH_KEY_EC, "旧机构", y2010, &d), BH_OK);
+    CHECK_EQ(bh_signer_load(in_tmp(0, "old/institution.pem"), in_tmp(1, "old/institution.key"),
+                            NULL, y2015, &old, &d),
+             BH_OK);
+    if (!old)
+        return;
+    bh_buf pdf, out;
+    sign_simple(old, y2015, &pdf, &out, &d);
+    bh_pdf_check c;
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "old/ca.pem"), &c, &d), BH_OK);
+    CHECK(c.intact && !c.trusted && !bh_pdf_check_valid(&c));
+    CHECK(strstr(c.problem, "certificate has expired") != NULL);
+    /* Without a CA file it verifies: it was made in 2015. */
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+    CHECK(bh_pdf_check_valid(&c));
+    /* Signed now, after the certificate expired (openssl signs with any
+     * certificate): invalid, with or without a CA file. */
+    if (resign(&out, pdf.len, "old", "")) {
+        CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+        CHECK(c.intact && !c.in_validity && !bh_pdf_check_valid(&c));
+        CHECK(strstr(c.problem, "not valid at the signing time") != NULL);
+    }
+    bh_signer_free(old);
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
+/* Signatures made by other tools are read too: the CMS of `openssl cms
+ * -sign` (signatureAlgorithm rsaEncryption, or RSASSA-PSS) put into the
+ * placeholder of one of ours verifies. */
+static void test_other_signers(void)
+{
+    static const char *const keyopts[] = {"", "-keyopt rsa_padding_mode:pss"};
+    bh_signer *rsa = NULL;
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(bh_signer_load(in_tmp(0, "rsa/institution.pem"), in_tmp(1, "rsa/institution.key"),
+                            in_tmp(2, "rsa/chain.pem"), bh_time_now(), &rsa, &d),
+             BH_OK);
+    if (!rsa)
+        return;
+    bh_buf pdf, out;
+    sign_simple(rsa, bh_time_now(), &pdf, &out, &d);
+    for (size_t k = 0; k < sizeof keyopts / sizeof *keyopts; k++) {
+        if (!resign(&out, pdf.len, "rsa", keyopts[k]))
+            continue;
+        bh_pdf_check c;
+        CHECK_EQ(bh_pdf_verify(out.data, out.len, in_tmp(0, "rsa/ca.pem"), &c, &d), BH_OK);
+        CHECK(bh_pdf_check_valid(&c));
+        if (!bh_pdf_check_valid(&c))
+            fprintf(stderr, "  %s: %s\n", keyopts[k], c.problem);
+    }
+    bh_signer_free(rsa);
+    bh_buf_release(&pdf);
+    bh_buf_release(&out);
+    bh_diag_release(&d);
+}
+
+/* The update's trailer repeats the original's /ID (PDF 32000 7.5.6). */
+static void test_trailer_id(void)
+{
+    bh_buf pdf, out;
+    bh_buf_init(&pdf, 1 << 20);
+    bh_buf_init(&out, 1 << 20);
+    make_pdf(&pdf, SIMPLE, 4, "/ID [<0A1B2C3D><4E5F6071>] ");
+    bh_diag d = BH_DIAG_INIT;
+    CHECK_EQ(sign(&pdf, &out, &d), BH_OK);
+    const char *trailer = out.data ? strstr(out.data + pdf.len, "trailer") : NULL;
+    CHECK(trailer && strstr(trailer, "/ID [<0A1B2C3D><4E5F6071>]") != NULL);
+    bh_pdf_check c;
+    CHECK_EQ(bh_pdf_verify(out.data, out.len, NULL, &c, &d), BH_OK);
+    CHECK(bh_pdf_check_valid(&c));
     bh_buf_release(&pdf);
     bh_buf_release(&out);
     bh_diag_release(&d);
@@ -330,6 +527,9 @@ int main(void)
     if (!signer)
         return CHECK_DONE();
     RUN(test_sign_and_verify);
+    RUN(test_trailer_id);
+    RUN(test_expired);
+    RUN(test_other_signers);
     RUN(test_nested_pages);
     RUN(test_refusals);
     RUN(test_signer_checks);
