@@ -751,8 +751,6 @@ static bh_err render(enum kind kind, const struct facts *f, bh_buf *out, bh_diag
 
     bh_buf title;
     bh_buf_init(&title, MARKUP_MAX);
-    char created[BH_TIME_TEXT_LEN + 7];
-    snprintf(created, sizeof created, "%.10sT%.8s+08:00", g->issue_time, g->issue_time + 11);
     err = bh_buf_addstr(&title, kind == GUARANTEE ? "投标保函 " : "投标保函电子申请单 ");
     if (!err)
         err = bh_buf_addstr(&title, g->baohanno);
@@ -762,7 +760,11 @@ static bh_err render(enum kind kind, const struct facts *f, bh_buf *out, bh_diag
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_SUBJECT, g->project_name);
         cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR,
                                        "baohand " BAOHAN_VERSION);
-        cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATE_DATE, created);
+        /* No CREATE_DATE: cairo 1.16 turns the ISO 8601 date it is given into
+         * a malformed PDF date (no "D:", no closing apostrophe). Left alone
+         * it writes the current time correctly (D:…Z), which is the time of
+         * issue give or take the rendering; the issue time itself is in the
+         * text and the signature's /M. */
     }
     bh_buf_release(&title);
     if (err)
