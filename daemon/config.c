@@ -210,15 +210,6 @@ static void printable(const char *s, size_t len, char *out, size_t n)
 
 /* ---- value checks: each returns NULL or the rule the value breaks ---- */
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *copy = malloc(n + 1);
-    if (copy)
-        memcpy(copy, s, n + 1);
-    return copy;
-}
-
 static int has_control(const char *s)
 {
     for (; *s; s++)
@@ -426,7 +417,7 @@ static char *config_dir(const char *path)
     char resolved[PATH_MAX];
     if (!realpath(dir, resolved))
         return NULL;
-    return dup_str(resolved);
+    return strdup(resolved);
 }
 
 /* `value` if absolute, else `base`/`value`. Leading "./" and "../" of the
@@ -435,7 +426,7 @@ static char *config_dir(const char *path)
 static char *resolve_path(const char *base, const char *value)
 {
     if (value[0] == '/') {
-        char *copy = dup_str(value);
+        char *copy = strdup(value);
         size_t n = copy ? strlen(copy) : 0;
         while (n > 1 && copy[n - 1] == '/')
             copy[--n] = '\0';
@@ -479,7 +470,7 @@ static char *resolve_path(const char *base, const char *value)
 
 static void set_string(struct parser *p, char **slot, const char *v, int line)
 {
-    char *copy = dup_str(v);
+    char *copy = strdup(v);
     if (!copy) {
         problem(p, BH_ENOMEM, line, "out of memory");
         return;
@@ -514,7 +505,7 @@ static void set_fixed(struct parser *p, enum key k, const char *v, int line, con
             set_string(p, k == K_LISTEN ? &c->listen : &c->admin_listen, v, line);
         break;
     case K_PUBLIC_URL: {
-        char *copy = dup_str(v);
+        char *copy = strdup(v);
         if (!copy) {
             rule = "cannot be stored: out of memory";
             code = BH_ENOMEM;
@@ -698,7 +689,7 @@ static void set_peer(struct parser *p, enum key k, const char *v, int line, cons
         return;
     }
     case K_URL: {
-        char *copy = dup_str(v);
+        char *copy = strdup(v);
         if (!copy) {
             problem(p, BH_ENOMEM, line, "%s: out of memory", name);
             return;
@@ -903,7 +894,7 @@ static void on_header(struct parser *p, const char *s, size_t len)
     }
     bh_counterpart *cp = &c->counterparts[c->ncounterparts];
     memset(cp, 0, sizeof(*cp));
-    cp->name = dup_str(name);
+    cp->name = strdup(name);
     if (!cp->name) {
         problem(p, BH_ENOMEM, line, "out of memory");
         return;
@@ -1167,7 +1158,7 @@ bh_err bh_config_load(const char *path, bh_config *out, bh_diag *d)
         goto out;
     }
 
-    out->path = dup_str(path);
+    out->path = strdup(path);
     dir = config_dir(path);
     if (!out->path || !dir) {
         problem(&p, BH_EIO, 0, "cannot resolve the configuration file's directory");

@@ -422,15 +422,6 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     pthread_mutex_unlock(&s->mu);
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s);
-    char *p = malloc(n + 1);
-    if (p)
-        memcpy(p, s, n + 1);
-    return p;
-}
-
 /* Adds "Name: value\r\n" lines from the handler to the MHD response. */
 static void add_extra_headers(struct MHD_Response *mr, const char *extra)
 {
@@ -572,8 +563,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (!r->called) {
         /* First call: headers are in, nothing of the body yet. */
         r->called = 1;
-        r->method = dup_str(method);
-        r->path = dup_str(url);
+        r->method = strdup(method);
+        r->path = strdup(url);
         if (!r->method || !r->path)
             return send_error(conn, r, 500, "out of memory", 1);
         if (atomic_load(&s->stopping))
@@ -685,7 +676,7 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     for (int i = 0, n = 0; i < BH_HTTP_LARGE_MAX && opts->large[i].prefix; i++) {
         if (!*opts->large[i].prefix)
             continue;
-        s->large[n].prefix = dup_str(opts->large[i].prefix);
+        s->large[n].prefix = strdup(opts->large[i].prefix);
         if (!s->large[n].prefix) {
             free_large(s);
             free(s);

@@ -874,15 +874,6 @@ static bh_err make_dirs(const char *path, bh_diag *d)
     return BH_OK;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 static void store_free(bh_store *s)
 {
     conn_close(&s->ck);
@@ -935,8 +926,8 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
     pthread_cond_init(&s->pool_cv, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
-    s->path = dup_str(location);
-    s->files_dir = dup_str(files_dir);
+    s->path = strdup(location);
+    s->files_dir = strdup(files_dir);
     if (!s->path || !s->files_dir) {
         store_free(s);
         return BH_ENOMEM;
@@ -1766,12 +1757,12 @@ bh_err bh_tx_file_put(bh_tx *tx, int64_t app_id, const char *kind, const char *c
     out->app_id = app_id;
     out->size = (int64_t)len;
     out->created_at = now;
-    out->kind = dup_str(kind);
-    out->token = dup_str(token);
-    out->content_type = dup_str(content_type);
-    out->filename = dup_str(filename);
-    out->md5 = dup_str(md5);
-    out->sm3 = dup_str(sm3);
+    out->kind = strdup(kind);
+    out->token = strdup(token);
+    out->content_type = strdup(content_type);
+    out->filename = strdup(filename);
+    out->md5 = strdup(md5);
+    out->sm3 = strdup(sm3);
     if (!out->kind || !out->token || !out->content_type || !out->filename || !out->md5 ||
         !out->sm3) {
         /* The row is in; failing the unit rolls it back with everything else. */

@@ -64,15 +64,6 @@ static size_t on_write(char *data, size_t size, size_t nmemb, void *ctx)
     return n;
 }
 
-static char *dup_str(const char *s)
-{
-    size_t n = strlen(s) + 1;
-    char *p = malloc(n);
-    if (p)
-        memcpy(p, s, n);
-    return p;
-}
-
 bh_client *bh_client_new(const bh_client_options *opts)
 {
     bh_client *c = calloc(1, sizeof *c);
@@ -86,7 +77,7 @@ bh_client *bh_client_new(const bh_client_options *opts)
                                                                  : DEFAULT_CONNECT_TIMEOUT_MS;
     c->timeout_ms = opts && opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
     c->max_response = opts && opts->max_response > 0 ? opts->max_response : DEFAULT_MAX_RESPONSE;
-    if (opts && opts->ca_file && !(c->ca_file = dup_str(opts->ca_file)))
+    if (opts && opts->ca_file && !(c->ca_file = strdup(opts->ca_file)))
         goto fail;
 
     c->curl = curl_easy_init();
