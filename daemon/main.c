@@ -104,6 +104,35 @@ static int make_dir(const char *path)
     return 0;
 }
 
+/* A guarantee without a signature has no legal effect: without a
+ * certificate an institution does not start, unless the configuration says
+ * in so many words that this is development (allow_unsigned = yes; *out
+ * stays NULL). A platform issues nothing and is not asked. 0, or 2 with the
+ * reason on stderr. */
+static int load_signer(const bh_config *config, const char *config_path, bh_signer **out)
+{
+    if (!config->sign_cert) {
+        if (config->sign_allow_unsigned)
+            return 0;
+        fprintf(stderr,
+                "baohand: %s: [signing] cert and key are not set: guarantees must be signed "
+                "(docs/signing.md). For test material run: baohan pki init DIR; for "
+                "development without signatures set [signing] allow_unsigned = yes\n",
+                config_path);
+        return 2;
+    }
+    bh_diag d = BH_DIAG_INIT;
+    if (bh_signer_load(config->sign_cert, config->sign_key, config->sign_chain, bh_time_now(),
+                       out, &d) != BH_OK) {
+        for (size_t i = 0; i < d.count; i++)
+            fprintf(stderr, "baohand: signing.%s: %s\n", d.items[i].field, d.items[i].message);
+        fprintf(stderr, "baohand: %s: the signing identity cannot be used\n", config_path);
+        bh_diag_release(&d);
+        return 2;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     const char *config_path = NULL;
@@ -134,30 +163,8 @@ int main(int argc, char **argv)
         bh_diag_release(&d);
         return 2;
     }
-    /* A guarantee without a signature has no legal effect: without a
-     * certificate an institution does not start, unless the configuration
-     * says in so many words that this is development (allow_unsigned = yes).
-     * A platform issues nothing and needs no signing identity. */
     bh_signer *signer = NULL;
-    if (config.role != BH_ROLE_INSTITUTION) {
-        /* nothing to sign */
-    } else if (config.sign_cert) {
-        if (bh_signer_load(config.sign_cert, config.sign_key, config.sign_chain, bh_time_now(),
-                           &signer, &d) != BH_OK) {
-            for (size_t i = 0; i < d.count; i++)
-                fprintf(stderr, "baohand: signing.%s: %s\n", d.items[i].field,
-                        d.items[i].message);
-            fprintf(stderr, "baohand: %s: the signing identity cannot be used\n", config_path);
-            bh_diag_release(&d);
-            bh_config_release(&config);
-            return 2;
-        }
-    } else if (!config.sign_allow_unsigned) {
-        fprintf(stderr,
-                "baohand: %s: [signing] cert and key are not set: guarantees must be signed "
-                "(docs/signing.md). For test material run: baohan pki init DIR; for "
-                "development without signatures set [signing] allow_unsigned = yes\n",
-                config_path);
+    if (config.role == BH_ROLE_INSTITUTION && load_signer(&config, config_path, &signer) != 0) {
         bh_config_release(&config);
         return 2;
     }
