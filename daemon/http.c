@@ -1,12 +1,18 @@
 /* baohand's HTTP server over GNU libmicrohttpd (see daemon/http.h and
  * docs/internals/http.md).
  *
- * One request = one `struct request`, created by MHD's URI-log callback (the
- * first thing MHD calls once the request line is read, and the only place the
- * raw query string is available) and freed by the completion callback, which
- * MHD calls once the answer has been written to the socket or the connection
- * has gone away. That callback also writes the access-log line and counts the
- * request out, which is what bh_http_stop() waits for. */
+ * One request = one `struct bh_http_call`, created by MHD's URI-log callback
+ * (the first thing MHD calls once the request line is read, and the only
+ * place the raw query string is available) and freed by the completion
+ * callback, which MHD calls once the answer has been written to the socket or
+ * the connection has gone away. That callback also writes the access-log line
+ * and counts the request out, which is what bh_http_stop() waits for.
+ *
+ * Threads: a few event threads (MHD's epoll thread pool) serve every
+ * connection. A complete request goes to the quick handler on its event
+ * thread, or to the blocking handler on a worker thread; either way, unless it
+ * is answered on the spot, its connection is suspended (MHD watches it no
+ * more) until bh_http_call_finish() resumes it, from whichever thread. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -29,10 +35,12 @@
 #include "banned.h"
 
 /* How the server runs; see docs/internals/http.md for the measurements behind
- * the choice. One thread per connection: a handler that blocks (waiting for a
- * durable commit) then only holds up its own connection. */
+ * the choice. */
 #define DEFAULT_CONNECTIONS 1024
 #define MAX_CONNECTIONS 65536
+#define DEFAULT_WORKERS 16
+#define MAX_WORKERS 1024
+#define MAX_EVENT_THREADS 64
 /* Idle keep-alive connections and stalled uploads are closed after this. */
 #define CONNECTION_TIMEOUT_S 60u
 /* bh_http_stop() waits at most this long for in-flight requests. */
@@ -58,16 +66,40 @@ struct bh_http_server {
     } large[BH_HTTP_LARGE_MAX];
     FILE *access_log;
     bh_http_handler handler;
+    bh_http_quick_handler quick;
     void *ctx;
 
     atomic_int stopping;
     pthread_mutex_t mu;
     pthread_cond_t idle;
     size_t inflight; /* requests between the request line and the completion callback */
+    size_t handed;   /* calls a handler has and has not finished */
+
+    /* The workers that run `handler`: a queue of calls, oldest first. */
+    pthread_t *workers;
+    int nworkers;
+    pthread_mutex_t work_mu;
+    pthread_cond_t work_cv;
+    bh_http_call *work_head, *work_tail;
+    int workers_stop;
 };
 
-struct request {
+/* Where a call handed to a handler stands (see hand_off() and
+ * bh_http_call_finish(): the two race, and these settle who resumes). */
+enum handoff {
+    RUNNING = 0, /* a handler has it; the connection is not suspended */
+    SUSPENDED,   /* the connection is suspended, waiting for the answer */
+    FINISHED     /* the answer is ready in `resp` */
+};
+
+struct bh_http_call {
     bh_http_server *srv;
+    struct MHD_Connection *conn;
+    bh_http_call *next_work; /* the workers' queue */
+    bh_http_request req;
+    bh_http_response resp;
+    int handed;             /* a handler has (had) it: the next access callback answers */
+    atomic_int handoff;     /* enum handoff */
     char *uri; /* the raw request target, as received */
     struct timespec start;
     char remote[INET6_ADDRSTRLEN];
@@ -80,6 +112,7 @@ struct request {
     int status; /* the status queued, 0 until then */
     char note[sizeof(((bh_http_response *)0)->note)];
 };
+
 
 /* ---- listen addresses ---- */
 
@@ -304,7 +337,7 @@ static void mask_tokens(const char *path, char *out, size_t n)
     out[o] = '\0';
 }
 
-static void write_access_log(struct request *r, const char *abort_reason)
+static void write_access_log(bh_http_call *r, const char *abort_reason)
 {
     FILE *f = r->srv->access_log;
     if (!f)
@@ -372,9 +405,11 @@ static void mhd_logger(void *cls, const char *fmt, va_list ap)
 static void *uri_started(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     bh_http_server *s = cls;
-    struct request *r = calloc(1, sizeof(*r));
+    bh_http_call *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL; /* the access callback answers 500 */
+    r->conn = conn;
+    atomic_init(&r->handoff, RUNNING);
     r->srv = s;
     clock_gettime(CLOCK_MONOTONIC, &r->start);
     size_t ulen = strlen(uri);
@@ -402,12 +437,13 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
                               enum MHD_RequestTerminationCode toe)
 {
     bh_http_server *s = cls;
-    struct request *r = *req_cls;
+    bh_http_call *r = *req_cls;
     (void)conn;
     *req_cls = NULL;
     if (!r)
         return;
     write_access_log(r, aborted(toe));
+    bh_buf_release(&r->resp.body); /* answered calls released it already */
     bh_buf_release(&r->body);
     free(r->uri);
     free(r->method);
@@ -457,7 +493,7 @@ static void add_extra_headers(struct MHD_Response *mr, const char *extra)
 }
 
 /* Queues `resp` (taking its body) on the connection. */
-static enum MHD_Result send_response(struct MHD_Connection *conn, struct request *r,
+static enum MHD_Result send_response(struct MHD_Connection *conn, bh_http_call *r,
                                      bh_http_response *resp, int close_after)
 {
     size_t len = 0;
@@ -498,7 +534,7 @@ static void response_init(bh_http_response *resp)
 }
 
 /* Answers without calling the handler (413, 500, 503). */
-static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *r, int status,
+static enum MHD_Result send_error(struct MHD_Connection *conn, bh_http_call *r, int status,
                                   const char *message, int close_after)
 {
     bh_http_response resp;
@@ -509,7 +545,7 @@ static enum MHD_Result send_error(struct MHD_Connection *conn, struct request *r
     return ret;
 }
 
-static enum MHD_Result send_too_big(struct MHD_Connection *conn, struct request *r, size_t cap)
+static enum MHD_Result send_too_big(struct MHD_Connection *conn, bh_http_call *r, size_t cap)
 {
     char msg[96];
     snprintf(msg, sizeof(msg), "request body larger than %zu bytes", cap);
@@ -548,12 +584,16 @@ static int64_t content_length(struct MHD_Connection *conn)
     return n;
 }
 
+static enum MHD_Result hand_off(struct MHD_Connection *conn, bh_http_call *r);
+static enum MHD_Result answer(struct MHD_Connection *conn, bh_http_call *r);
+static void queue_work(bh_http_server *s, bh_http_call *r);
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
                                   size_t *upload_data_size, void **req_cls)
 {
     bh_http_server *s = cls;
-    struct request *r = *req_cls;
+    bh_http_call *r = *req_cls;
     (void)version;
 
     if (!r) /* the URI callback could not allocate */
@@ -584,6 +624,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         return MHD_YES;
     }
 
+    if (r->handed) {
+        /* Called again after bh_http_call_finish() resumed the connection. */
+        return answer(conn, r);
+    }
+
     if (*upload_data_size > 0) {
         if (!r->too_big && !r->oom) {
             bh_err e = bh_buf_add(&r->body, upload_data, *upload_data_size);
@@ -608,9 +653,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     const char *q = r->uri ? strchr(r->uri, '?') : NULL;
     const char *ctype =
         MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    bh_http_request req = {
-        .method = method,
-        .path = url,
+    r->req = (bh_http_request){
+        .method = r->method,
+        .path = r->path,
         .query = q ? q + 1 : "",
         .content_type = ctype ? ctype : "",
         .remote_addr = r->remote,
@@ -618,13 +663,115 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         .body_len = r->body.len,
         .conn = conn,
     };
-    bh_http_response resp;
-    response_init(&resp);
-    s->handler(s->ctx, &req, &resp);
-    enum MHD_Result ret = send_response(conn, r, &resp, 0);
-    bh_buf_release(&resp.body);
+    response_init(&r->resp);
+    r->handed = 1;
+    pthread_mutex_lock(&s->mu);
+    s->handed++;
+    pthread_mutex_unlock(&s->mu);
+    if (!s->quick || !s->quick(s->ctx, r))
+        queue_work(s, r);
+    return hand_off(conn, r);
+}
+
+/* ---- handing calls to handlers ---- */
+
+/* The access callback's side of the race with bh_http_call_finish(): after
+ * a handler took the call, suspend the connection unless the answer is
+ * already there. Whoever comes second resumes (or answers). */
+static enum MHD_Result hand_off(struct MHD_Connection *conn, bh_http_call *r)
+{
+    if (atomic_load(&r->handoff) == FINISHED)
+        return answer(conn, r);
+    MHD_suspend_connection(conn);
+    int expected = RUNNING;
+    if (!atomic_compare_exchange_strong(&r->handoff, &expected, SUSPENDED)) {
+        /* Finished between the load and the exchange: nobody else will
+         * resume it. MHD calls the access callback again, which answers. */
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+/* Queues the handler's answer (after the hand-off) and frees the body. */
+static enum MHD_Result answer(struct MHD_Connection *conn, bh_http_call *r)
+{
+    enum MHD_Result ret = send_response(conn, r, &r->resp, 0);
+    bh_buf_release(&r->resp.body);
     bh_buf_release(&r->body);
     return ret;
+}
+
+void bh_http_call_finish(bh_http_call *r)
+{
+    bh_http_server *s = r->srv; /* `r` may be gone once the connection resumes */
+    int expected = RUNNING;
+    /* Still RUNNING: the access callback has not suspended yet, and will
+     * answer itself. */
+    if (!atomic_compare_exchange_strong(&r->handoff, &expected, FINISHED)) {
+        atomic_store(&r->handoff, FINISHED);
+        MHD_resume_connection(r->conn);
+    }
+    pthread_mutex_lock(&s->mu);
+    if (--s->handed == 0)
+        pthread_cond_broadcast(&s->idle);
+    pthread_mutex_unlock(&s->mu);
+}
+
+const bh_http_request *bh_http_call_request(const bh_http_call *r)
+{
+    return &r->req;
+}
+
+bh_http_response *bh_http_call_response(bh_http_call *r)
+{
+    return &r->resp;
+}
+
+static void queue_work(bh_http_server *s, bh_http_call *r)
+{
+    pthread_mutex_lock(&s->work_mu);
+    r->next_work = NULL;
+    if (s->work_tail)
+        s->work_tail->next_work = r;
+    else
+        s->work_head = r;
+    s->work_tail = r;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->work_mu);
+}
+
+/* A worker: runs the blocking handler for one queued call after another. */
+static void *worker_main(void *arg)
+{
+    bh_http_server *s = arg;
+    pthread_mutex_lock(&s->work_mu);
+    for (;;) {
+        while (!s->work_head && !s->workers_stop)
+            pthread_cond_wait(&s->work_cv, &s->work_mu);
+        bh_http_call *r = s->work_head;
+        if (!r)
+            break; /* stopping, and nothing is left */
+        s->work_head = r->next_work;
+        if (!s->work_head)
+            s->work_tail = NULL;
+        pthread_mutex_unlock(&s->work_mu);
+        s->handler(s->ctx, &r->req, &r->resp);
+        bh_http_call_finish(r);
+        pthread_mutex_lock(&s->work_mu);
+    }
+    pthread_mutex_unlock(&s->work_mu);
+    return NULL;
+}
+
+static void stop_workers(bh_http_server *s)
+{
+    pthread_mutex_lock(&s->work_mu);
+    s->workers_stop = 1;
+    pthread_cond_broadcast(&s->work_cv);
+    pthread_mutex_unlock(&s->work_mu);
+    for (int i = 0; i < s->nworkers; i++)
+        pthread_join(s->workers[i], NULL);
+    s->nworkers = 0;
 }
 
 /* ---- public ---- */
@@ -651,6 +798,36 @@ void bh_http_reply(bh_http_response *resp, int status, int code, const char *mes
     }
 }
 
+/* Checks a count option: 0 (automatic) or 1..max. */
+static bh_err check_count(const char *name, int value, int max, bh_diag *d)
+{
+    if (value < 0 || value > max)
+        return bh_diag_add(d, BH_EINVAL, name, "%s must be from 0 (automatic) to %d", name, max);
+    return BH_OK;
+}
+
+/* The event threads: one per core, so the quick handlers' CPU work spreads
+ * over the machine. */
+static int default_event_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_EVENT_THREADS ? MAX_EVENT_THREADS : (int)n;
+}
+
+static void server_free(bh_http_server *s)
+{
+    if (s->listen_fd >= 0)
+        close(s->listen_fd);
+    stop_workers(s);
+    free(s->workers);
+    pthread_cond_destroy(&s->work_cv);
+    pthread_mutex_destroy(&s->work_mu);
+    pthread_cond_destroy(&s->idle);
+    pthread_mutex_destroy(&s->mu);
+    free_large(s);
+    free(s);
+}
+
 bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag *d)
 {
     *out = NULL;
@@ -660,9 +837,13 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     const char *rule = NULL;
     if (parse_listen(opts->listen, &addr, &rule) != BH_OK)
         return bh_diag_add(d, BH_EINVAL, "listen", "listen address %s", rule);
-    if (opts->threads < 0 || opts->threads > MAX_CONNECTIONS)
-        return bh_diag_add(d, BH_EINVAL, "threads", "threads must be from 0 to %d",
-                           MAX_CONNECTIONS);
+    bh_err err = check_count("threads", opts->threads, MAX_WORKERS, d);
+    if (!err)
+        err = check_count("connections", opts->connections, MAX_CONNECTIONS, d);
+    if (!err)
+        err = check_count("event_threads", opts->event_threads, MAX_EVENT_THREADS, d);
+    if (err)
+        return err;
 
     bh_http_server *s = calloc(1, sizeof(*s));
     if (!s)
@@ -671,36 +852,57 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     s->max_body = opts->max_body;
     s->access_log = opts->access_log;
     s->handler = opts->handler;
+    s->quick = opts->quick;
     s->ctx = opts->ctx;
     atomic_init(&s->stopping, 0);
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->idle, NULL);
+    pthread_mutex_init(&s->work_mu, NULL);
+    pthread_cond_init(&s->work_cv, NULL);
     for (int i = 0, n = 0; i < BH_HTTP_LARGE_MAX && opts->large[i].prefix; i++) {
         if (!*opts->large[i].prefix)
             continue;
         s->large[n].prefix = strdup(opts->large[i].prefix);
         if (!s->large[n].prefix) {
-            free_large(s);
-            free(s);
-            return bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
+            err = bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
+            goto fail;
         }
         s->large[n].prefix_len = strlen(s->large[n].prefix);
         s->large[n++].max_body = opts->large[i].max_body;
     }
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->idle, NULL);
 
-    bh_err err = open_listener(&addr, opts->listen, &s->listen_fd, &s->port, d);
+    int nworkers = opts->threads > 0 ? opts->threads : DEFAULT_WORKERS;
+    s->workers = calloc((size_t)nworkers, sizeof(*s->workers));
+    if (!s->workers) {
+        err = bh_diag_add(d, BH_ENOMEM, "http", "out of memory");
+        goto fail;
+    }
+    for (; s->nworkers < nworkers; s->nworkers++) {
+        if (pthread_create(&s->workers[s->nworkers], NULL, worker_main, s) != 0) {
+            err = bh_diag_add(d, BH_EIO, "threads", "cannot start %d worker threads", nworkers);
+            goto fail;
+        }
+    }
+
+    err = open_listener(&addr, opts->listen, &s->listen_fd, &s->port, d);
     if (err != BH_OK)
         goto fail;
 
-    unsigned limit = opts->threads > 0 ? (unsigned)opts->threads : DEFAULT_CONNECTIONS;
-    /* One thread per connection; MHD_USE_AUTO picks poll() for those
-     * threads, so descriptors above FD_SETSIZE work. MHD_USE_ITC is what
-     * MHD_quiesce_daemon() needs in this mode. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_AUTO | MHD_USE_ITC | MHD_USE_ERROR_LOG;
+    unsigned limit = opts->connections > 0 ? (unsigned)opts->connections : DEFAULT_CONNECTIONS;
+    unsigned pool = opts->event_threads > 0 ? (unsigned)opts->event_threads
+                                            : (unsigned)default_event_threads();
+    /* A pool thread holds at least one connection of the limit. */
+    if (pool > limit)
+        pool = limit;
+    /* epoll: any number of descriptors, and a cost per event rather than per
+     * connection. Suspend/resume (which brings MHD's inter-thread channel,
+     * also what MHD_quiesce_daemon() needs) parks a connection whose answer
+     * a handler is still working on. */
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
     if (addr.family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem o[8];
+    struct MHD_OptionItem o[9];
     size_t n = 0;
     /* The logger first, so that MHD's own option checks go through it. */
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
@@ -709,6 +911,8 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, limit, NULL};
+    if (pool > 1)
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, pool, NULL};
     o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     s->mhd =
         MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
@@ -720,12 +924,7 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     return BH_OK;
 
 fail:
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->mu);
-    free_large(s);
-    free(s);
+    server_free(s);
     return err;
 }
 
@@ -744,6 +943,7 @@ void bh_http_stop(bh_http_server *s)
     MHD_socket fd = MHD_quiesce_daemon(s->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    s->listen_fd = -1; /* closed just above, or by MHD */
 
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -753,14 +953,16 @@ void bh_http_stop(bh_http_server *s)
         if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) == ETIMEDOUT)
             break;
     }
+    /* A call a handler holds is finished whatever the deadline: it would
+     * otherwise come back to a server that is gone. */
+    while (s->handed > 0)
+        pthread_cond_wait(&s->idle, &s->mu);
     pthread_mutex_unlock(&s->mu);
+    stop_workers(s);
 
-    /* Closes idle connections and joins every thread. */
+    /* Closes idle connections and joins every event thread. */
     MHD_stop_daemon(s->mhd);
     if (s->access_log)
         fflush(s->access_log);
-    pthread_cond_destroy(&s->idle);
-    pthread_mutex_destroy(&s->mu);
-    free_large(s);
-    free(s);
+    server_free(s);
 }

@@ -1,10 +1,18 @@
 /* baohand's HTTP server: a thin layer over GNU libmicrohttpd.
  *
- * It accepts connections, collects each request body up to a cap, and calls
- * one handler per request from a worker thread; the handler may block (e.g.
- * waiting for a durable commit). Bodies over the cap are answered 413 with a
- * JSON body of the protocol's shape without calling the handler. Every
- * request produces one access-log line on the server's log stream:
+ * It accepts connections on a few event threads, collects each request body
+ * up to a cap, and gives each complete request to a handler:
+ *  - the quick handler, when there is one, on the event thread itself. It
+ *    must not block (the thread serves many connections). It either declines
+ *    the request or takes it, and the answer goes out when it (or whatever it
+ *    passed the request on to, e.g. the store's completion of a durable unit)
+ *    calls bh_http_call_finish(), from any thread;
+ *  - otherwise the blocking handler, on one of a pool of worker threads,
+ *    where it may block (disk, network, waiting for a durable commit).
+ * Meanwhile the connection is parked: a waiting request costs no thread.
+ * Bodies over the cap are answered 413 with a JSON body of the protocol's
+ * shape without calling a handler. Every request produces one access-log
+ * line on the server's log stream:
  *
  *   2026-11-28 10:00:00 127.0.0.1 POST /baohanapply 200 1.23ms <handler's note>
  *
@@ -45,6 +53,21 @@ typedef struct bh_http_response {
 
 typedef void (*bh_http_handler)(void *ctx, const bh_http_request *req, bh_http_response *resp);
 
+/* One request handed to the quick handler, until bh_http_call_finish(). */
+typedef struct bh_http_call bh_http_call;
+
+/* Runs on an event thread; must not block. Returns 0 to decline (the
+ * blocking handler gets the request on a worker thread), or 1 when it took
+ * the call: then it, or what it handed the call to, fills the call's
+ * response and calls bh_http_call_finish() exactly once. */
+typedef int (*bh_http_quick_handler)(void *ctx, bh_http_call *call);
+
+/* The request (valid until bh_http_call_finish) and the response to fill. */
+const bh_http_request *bh_http_call_request(const bh_http_call *call);
+bh_http_response *bh_http_call_response(bh_http_call *call);
+/* Sends the call's response; any thread, once. The call is gone after it. */
+void bh_http_call_finish(bh_http_call *call);
+
 /* A path prefix whose request bodies may be up to `max_body` bytes. */
 typedef struct bh_http_large {
     const char *prefix;
@@ -60,16 +83,21 @@ typedef struct bh_http_options {
      * verification page): each a prefix and its cap; the first that matches
      * wins, and an entry with a NULL prefix ends the list. */
     bh_http_large large[BH_HTTP_LARGE_MAX];
-    /* Connections served at once, one thread each (so a handler that blocks
-     * holds up only its own connection); 0: automatic (1024). MHD closes
-     * connections beyond it at once. */
+    /* Worker threads running `handler`: requests it serves at once (more
+     * wait in a queue); 0: automatic (16). */
     int threads;
     /* NULL: no access log. One fwrite per line (stdio's lock keeps lines
      * whole across threads); buffering is the caller's choice (line-buffered
      * for `tail -f`); bh_http_stop() flushes. */
     FILE *access_log;
-    bh_http_handler handler;
-    void *ctx;
+    bh_http_handler handler; /* required */
+    void *ctx;               /* for both handlers */
+    bh_http_quick_handler quick; /* optional */
+    /* Open connections at once; 0: automatic (1024). MHD closes connections
+     * beyond it at once. */
+    int connections;
+    /* Event threads; 0: one per core. */
+    int event_threads;
 } bh_http_options;
 
 /* Checks a listen address the way bh_http_start() reads it, without binding

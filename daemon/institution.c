@@ -429,7 +429,8 @@ static bh_err read_info(bh_tx *tx, void *arg)
     return err;
 }
 
-/* Reads the answer, then keeps the audit row in its own unit. */
+/* Reads the answer (blocking: files are read), then leaves the audit row as
+ * the unit of work. */
 static bh_err answer_info(bh_request *r)
 {
     info_ctx ic = {r, NULL};
@@ -446,7 +447,7 @@ static bh_err answer_info(bh_request *r)
     }
     bh_msg_free(ic.data);
     if (!err)
-        err = bh_store_write(r->inst->store, bh_req_unit_audit, r);
+        r->unit = bh_req_unit_audit;
     return err;
 }
 
@@ -509,49 +510,57 @@ static int serve_file(bh_institution *inst, const bh_http_request *req, bh_http_
 
 /* The last segment of the path, so the service can sit under any prefix
  * (https://fi.example.com/api/baohanapply). */
-static const char *last_segment(const char *path)
+static void apply_prep_free(void *arg)
 {
-    const char *slash = strrchr(path, '/');
-    return slash ? slash + 1 : path;
+    apply_prep *p = arg;
+    if (p) {
+        bh_buf_release(&p->json);
+        free(p);
+    }
 }
 
 /* The institution's part of the pipeline (serve.h): each interface's unit. */
 static bh_err dispatch(bh_request *r)
 {
-    bh_err err = BH_OK;
-    apply_prep prep = {0};
-    bh_buf_init(&prep.json, BH_MSG_MAX_REQUEST);
-    if (strcmp(r->iface->name, "baohanapply") == 0) {
-        err = apply_prepare(r, &prep);
-        r->prep = &prep;
+    const char *name = r->iface->name;
+    if (strcmp(name, "getbaohaninfo") == 0)
+        return answer_info(r);
+    if (strcmp(name, "baohanapply") == 0) {
+        apply_prep *p = calloc(1, sizeof *p);
+        if (!p)
+            return BH_ENOMEM;
+        bh_buf_init(&p->json, BH_MSG_MAX_REQUEST);
+        r->prep = p;
+        r->prep_free = apply_prep_free;
+        r->unit = unit_apply;
+        return apply_prepare(r, p);
     }
-    if (!err && strcmp(r->iface->name, "getbaohaninfo") == 0)
-        err = answer_info(r);
-    else if (!err)
-        err = bh_store_write(r->inst->store,
-                             strcmp(r->iface->name, "baohanapply") == 0    ? unit_apply
-                             : strcmp(r->iface->name, "giveupnotice") == 0 ? unit_giveup
-                             : strcmp(r->iface->name, "quitapply") == 0    ? unit_quit
-                                                                           : unit_claim,
-                             r);
-    r->prep = NULL;
-    bh_buf_release(&prep.json);
-    return err;
+    r->unit = strcmp(name, "giveupnotice") == 0 ? unit_giveup
+              : strcmp(name, "quitapply") == 0  ? unit_quit
+                                                : unit_claim;
+    return BH_OK;
+}
+
+int bh_institution_take(bh_institution *inst, bh_http_call *call)
+{
+    const bh_iface *iface =
+        bh_served_iface(bh_http_call_request(call)->path, BH_SIDE_INSTITUTION);
+    /* getbaohaninfo reads files: it stays with the blocking handler. */
+    if (!iface || strcmp(iface->name, "getbaohaninfo") == 0)
+        return 0;
+    bh_request proto = {.inst = inst, .store = inst->store, .config = inst->config, .iface = iface};
+    bh_serve_call(&proto, call, dispatch);
+    return 1;
 }
 
 int bh_institution_handle(bh_institution *inst, const bh_http_request *req, bh_http_response *resp)
 {
     if (strncmp(req->path, BH_FILES_PREFIX, strlen(BH_FILES_PREFIX)) == 0)
         return serve_file(inst, req, resp);
-    const bh_iface *iface = bh_iface_find(last_segment(req->path));
-    if (!iface || iface->served_by != BH_SIDE_INSTITUTION)
+    const bh_iface *iface = bh_served_iface(req->path, BH_SIDE_INSTITUTION);
+    if (!iface)
         return 0;
-
-    bh_request r = {0};
-    r.inst = inst;
-    r.store = inst->store;
-    r.config = inst->config;
-    r.iface = iface;
+    bh_request r = {.inst = inst, .store = inst->store, .config = inst->config, .iface = iface};
     bh_serve(&r, req, resp, dispatch);
     return 1;
 }

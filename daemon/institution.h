@@ -37,6 +37,11 @@ typedef struct bh_institution {
  * quitapply and claimsnotice, and GET /files/<token>. Returns 1 when the
  * request was one of these (the response is filled), 0 otherwise. */
 int bh_institution_handle(bh_institution *inst, const bh_http_request *req, bh_http_response *resp);
+/* For the quick handler (event thread): takes the interfaces whose work is
+ * one store unit (all but getbaohaninfo) and answers them once the unit is
+ * durable; returns 1 when it took the call, 0 to leave it to
+ * bh_institution_handle on a worker. */
+int bh_institution_take(bh_institution *inst, bh_http_call *call);
 
 /* The premium for a bid security amount: amount × rate rounded half up,
  * and at least the configured minimum. */

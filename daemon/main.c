@@ -39,21 +39,51 @@ typedef struct service {
     bh_platform plat; /* role = platform: its store is inst.store */
 } service;
 
+/* GET /healthz: alive, with the store's counters (for operators and
+ * bench/loadgen: mean batch = units / commits). */
+static void healthz(service *s, bh_http_response *resp)
+{
+    bh_buf_reset(&resp->body);
+    uint64_t units = 0, commits = 0, queued = 0;
+    bh_store_stats(s->inst.store, &units, &commits, &queued);
+    if (bh_buf_addf(&resp->body,
+                    "{\"ok\":true,\"status\":\"ok\",\"store\":{\"units\":%llu,"
+                    "\"commits\":%llu,\"queued\":%llu}}",
+                    (unsigned long long)units, (unsigned long long)commits,
+                    (unsigned long long)queued))
+        resp->status = 500;
+}
+
+static int is_healthz(const bh_http_request *req)
+{
+    return strcmp(req->path, "/healthz") == 0 && strcmp(req->method, "GET") == 0;
+}
+
+/* On an event thread: the health check, and the protocol interfaces whose
+ * work is one store unit. Everything else (pages, downloads, getbaohaninfo)
+ * may block and goes to public_handler on a worker. */
+static int public_quick(void *ctx, bh_http_call *call)
+{
+    service *s = ctx;
+    const bh_http_request *req = bh_http_call_request(call);
+    if (is_healthz(req)) {
+        healthz(s, bh_http_call_response(call));
+        bh_http_call_finish(call);
+        return 1;
+    }
+    if (s->inst.config->role == BH_ROLE_PLATFORM)
+        return bh_platform_take(&s->plat, call);
+    if (strncmp(req->path, BH_WEB_PREFIX, strlen(BH_WEB_PREFIX)) == 0 ||
+        strncmp(req->path, BH_VERIFY_PATH, strlen(BH_VERIFY_PATH)) == 0)
+        return 0;
+    return bh_institution_take(&s->inst, call);
+}
+
 static void public_handler(void *ctx, const bh_http_request *req, bh_http_response *resp)
 {
     service *s = ctx;
-    if (strcmp(req->path, "/healthz") == 0 && strcmp(req->method, "GET") == 0) {
-        bh_buf_reset(&resp->body);
-        /* The store's counters, for operators and bench/loadgen (mean batch =
-         * units / commits). */
-        uint64_t units = 0, commits = 0, queued = 0;
-        bh_store_stats(s->inst.store, &units, &commits, &queued);
-        if (bh_buf_addf(&resp->body,
-                        "{\"ok\":true,\"status\":\"ok\",\"store\":{\"units\":%llu,"
-                        "\"commits\":%llu,\"queued\":%llu}}",
-                        (unsigned long long)units, (unsigned long long)commits,
-                        (unsigned long long)queued))
-            resp->status = 500;
+    if (is_healthz(req)) {
+        healthz(s, resp);
         return;
     }
     if (s->inst.config->role == BH_ROLE_PLATFORM) {
@@ -206,15 +236,22 @@ int main(int argc, char **argv)
     }
     /* Uploads: the bidder's files on the pay page, a guarantee to check on the
      * verification page; every other body is capped at [server] max_body. */
-    bh_http_options pub = {config.listen,
-                           config.max_body,
-                           {{BH_WEB_PREFIX, BH_WEB_MAX_BODY}, {BH_VERIFY_PATH, BH_VERIFY_MAX_BODY}},
-                           config.threads,
-                           stdout,
-                           public_handler,
-                           &s};
-    bh_http_options adm = {
-        config.admin_listen, (size_t)24 * 1024 * 1024, {{NULL, 0}}, 4, stdout, admin_handler, &s};
+    bh_http_options pub = {
+        .listen = config.listen,
+        .max_body = config.max_body,
+        .large = {{BH_WEB_PREFIX, BH_WEB_MAX_BODY}, {BH_VERIFY_PATH, BH_VERIFY_MAX_BODY}},
+        .threads = config.threads,
+        .access_log = stdout,
+        .handler = public_handler,
+        .ctx = &s,
+        .quick = public_quick,
+    };
+    bh_http_options adm = {.listen = config.admin_listen,
+                           .max_body = (size_t)24 * 1024 * 1024,
+                           .threads = 4,
+                           .access_log = stdout,
+                           .handler = admin_handler,
+                           .ctx = &s};
     if (bh_http_start(&pub, &public_server, &d) != BH_OK ||
         bh_http_start(&adm, &admin_server, &d) != BH_OK) {
         print_problems(&d);

@@ -176,20 +176,26 @@ static bh_err unit_notice(bh_tx *tx, void *arg)
 
 static bh_err dispatch(bh_request *r)
 {
-    return bh_store_write(r->store, unit_notice, r);
+    r->unit = unit_notice;
+    return BH_OK;
+}
+
+int bh_platform_take(bh_platform *p, bh_http_call *call)
+{
+    const bh_iface *iface = bh_served_iface(bh_http_call_request(call)->path, BH_SIDE_PLATFORM);
+    if (!iface)
+        return 0;
+    bh_request proto = {.plat = p, .store = p->store, .config = p->config, .iface = iface};
+    bh_serve_call(&proto, call, dispatch);
+    return 1;
 }
 
 int bh_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp)
 {
-    const char *slash = strrchr(req->path, '/');
-    const bh_iface *iface = bh_iface_find(slash ? slash + 1 : req->path);
-    if (!iface || iface->served_by != BH_SIDE_PLATFORM)
+    const bh_iface *iface = bh_served_iface(req->path, BH_SIDE_PLATFORM);
+    if (!iface)
         return 0;
-    bh_request r = {0};
-    r.plat = p;
-    r.store = p->store;
-    r.config = p->config;
-    r.iface = iface;
+    bh_request r = {.plat = p, .store = p->store, .config = p->config, .iface = iface};
     bh_serve(&r, req, resp, dispatch);
     return 1;
 }

@@ -29,6 +29,9 @@ typedef struct bh_platform {
  * prefix). Returns 1 when the request was one of these (the response is
  * filled), 0 otherwise. */
 int bh_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp);
+/* The same for the quick handler (event thread), without blocking: 1 when
+ * it took the call (answered once its unit is durable), else 0. */
+int bh_platform_take(bh_platform *p, bh_http_call *call);
 
 /* What the institution answered a call. code -1: no usable answer. */
 typedef struct bh_plat_answer {

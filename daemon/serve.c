@@ -8,6 +8,13 @@
 #include "serve.h"
 #include "banned.h"
 
+const bh_iface *bh_served_iface(const char *path, bh_side side)
+{
+    const char *slash = strrchr(path, '/');
+    const bh_iface *iface = bh_iface_find(slash ? slash + 1 : path);
+    return iface && iface->served_by == side ? iface : NULL;
+}
+
 /* The business fields of a request: everything but the envelope. */
 static int is_envelope(const char *key)
 {
@@ -149,13 +156,26 @@ static void log_safe(char *out, size_t n, const char *s)
     out[i] = '\0';
 }
 
+/* A failure of ours, not the counterpart's: nothing was stored, so the
+ * counterpart may retry. */
+static void say_internal_error(bh_request *r, bh_err err)
+{
+    bh_req_say(r, 0, "internal error (%s); nothing was stored, please retry", bh_strerror(err));
+    r->http_status = 500;
+    bh_msg_free(r->answer);
+    r->answer = NULL;
+}
+
+/* The answer for a refusal; its audit row is the unit of work. */
 static void refuse(bh_request *r, const bh_diag *d)
 {
     say_problems(r, d);
-    if (bh_store_write(r->store, bh_req_unit_audit, r) != BH_OK)
-        r->http_status = 500;
+    r->refused = 1;
+    r->unit = bh_req_unit_audit;
 }
 
+/* Everything before the unit of work: leaves the unit to run in r->unit
+ * (the role's, or a refusal's audit row), or an answer without one. */
 static void run_pipeline(bh_request *r, const bh_http_request *req, bh_serve_fn dispatch)
 {
     const bh_config *config = r->config;
@@ -198,30 +218,41 @@ static void run_pipeline(bh_request *r, const bh_http_request *req, bh_serve_fn 
     if (!err)
         err = dispatch(r);
     if (err) {
-        /* Nothing was stored: the counterpart may retry. */
-        bh_req_say(r, 0, "internal error (%s); nothing was stored, please retry",
-                   bh_strerror(err));
-        r->http_status = 500;
-        bh_msg_free(r->answer);
-        r->answer = NULL;
+        say_internal_error(r, err);
+        r->unit = NULL;
     }
 out:
     bh_diag_release(&d);
     bh_buf_release(&json);
 }
 
-void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
-              bh_serve_fn dispatch)
+/* The unit of work ended with `rc`. */
+static void unit_done(bh_request *r, bh_err rc)
+{
+    if (rc == BH_OK)
+        return;
+    if (r->refused)
+        r->http_status = 500; /* the refusal stands; only its audit row is lost */
+    else
+        say_internal_error(r, rc);
+}
+
+/* Starts serving: 0 when the method alone settles the answer. */
+static int begin(bh_request *r, const bh_http_request *req)
 {
     r->now = bh_time_now();
     r->http_status = 200;
     bh_buf_init(&r->message, 4096);
-    if (strcmp(req->method, "POST") != 0) {
-        bh_req_say(r, 0, "%s must be called with POST", r->iface->name);
-        r->http_status = 405;
-    } else {
-        run_pipeline(r, req, dispatch);
-    }
+    if (strcmp(req->method, "POST") == 0)
+        return 1;
+    bh_req_say(r, 0, "%s must be called with POST", r->iface->name);
+    r->http_status = 405;
+    return 0;
+}
+
+/* Writes the answer and the access-log note, and releases what `r` holds. */
+static void end(bh_request *r, bh_http_response *resp)
+{
     write_answer(r, resp);
     char appkey[65], applyno[65];
     log_safe(appkey, sizeof appkey, r->appkey);
@@ -229,8 +260,59 @@ void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
     snprintf(resp->note, sizeof resp->note, "%s %s %s code=%d", r->iface->name,
              *appkey ? appkey : "-", *applyno ? applyno : "-", r->code);
     bh_buf_release(&r->message);
+    if (r->prep_free)
+        r->prep_free(r->prep);
     bh_msg_free(r->answer);
     bh_msg_free(r->business);
     bh_msg_free(r->plain);
     bh_msg_free(r->wire);
+}
+
+void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
+              bh_serve_fn dispatch)
+{
+    if (begin(r, req))
+        run_pipeline(r, req, dispatch);
+    if (r->unit)
+        unit_done(r, bh_store_write(r->store, r->unit, r));
+    end(r, resp);
+}
+
+/* The asynchronous ending: answers the call and frees the request. */
+static void finish_call(bh_request *r)
+{
+    bh_http_call *call = r->call;
+    end(r, bh_http_call_response(call));
+    free(r);
+    bh_http_call_finish(call);
+}
+
+/* The store's completion of the unit: it is durable (or failed). */
+static void unit_durable(void *ctx, bh_err rc)
+{
+    bh_request *r = ctx;
+    unit_done(r, rc);
+    finish_call(r);
+}
+
+void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn dispatch)
+{
+    bh_request *r = malloc(sizeof *r);
+    if (!r) {
+        bh_http_reply(bh_http_call_response(call), 503, 0, "out of memory; please retry");
+        bh_http_call_finish(call);
+        return;
+    }
+    *r = *proto;
+    r->call = call;
+    const bh_http_request *req = bh_http_call_request(call);
+    if (begin(r, req))
+        run_pipeline(r, req, dispatch);
+    if (r->unit) {
+        bh_err err = bh_store_submit(r->store, r->unit, r, unit_durable, r);
+        if (err == BH_OK)
+            return; /* unit_durable finishes it */
+        unit_done(r, err);
+    }
+    finish_call(r);
 }

@@ -1,9 +1,15 @@
 /* The request pipeline both roles share for the interfaces they serve
  * (PROTOCOL.md §4–§8): body (JSON or requestData form) → message → appkey →
  * timestamp window → SM3 signature → SM4 decryption and schema validation
- * (bh_open) → the role's handler, which runs its state change, the audit
- * row and the answer kept for idempotent repeats in one store unit → reply,
- * only once that unit is durable.
+ * (bh_open) → the role's dispatch, which chooses the store unit holding its
+ * state change, the audit row and the answer kept for idempotent repeats →
+ * reply, only once that unit is durable.
+ *
+ * bh_serve_call() runs on an HTTP event thread and never blocks: the unit
+ * goes to the store with bh_store_submit(), and the store's completion
+ * answers the call. bh_serve() is the blocking form, for a worker thread,
+ * and the only one in which a dispatch may do blocking work of its own
+ * (getbaohaninfo reads files).
  *
  * The institution role (institution.c) serves baohanapply, getbaohaninfo,
  * giveupnotice, quitapply and claimsnotice; the platform role (platform.c)
@@ -16,6 +22,7 @@
 #include "config.h"
 #include "http.h"
 #include "store.h"
+#include "store_shim.h"
 
 #define BH_OK_MESSAGE "成功"
 
@@ -43,21 +50,39 @@ typedef struct bh_request {
     bh_buf message;
     bh_msg *answer; /* extra answer fields (Payurl, data) */
     int http_status;
-    const void *prep; /* the role's work done before its unit (institution: apply_prep) */
+    /* the work */
+    bh_tx_fn unit;  /* the store unit to run (ctx: this request), or NULL */
+    int refused;    /* the pipeline refused it: `unit` only keeps the audit row */
+    void *prep;     /* the role's work done before its unit (institution: apply_prep) */
+    void (*prep_free)(void *prep); /* releases `prep` when the request ends */
+    bh_http_call *call; /* bh_serve_call's call */
 } bh_request;
 
 /* The role's part: runs after the request is authenticated, opened and
- * hashed. It sets the answer (bh_req_say) and stores what it accepted, the
- * audit row included (bh_req_audit_in). An error return means nothing was
- * stored: the pipeline answers "internal error … please retry" with 500. */
+ * hashed, on the thread that serves it. It sets `r->unit` to the store unit
+ * that sets the answer (bh_req_say) and stores what it accepted, the audit
+ * row included (bh_req_audit_in); the pipeline runs it. Only under
+ * bh_serve() may it instead do its own (blocking) store work and leave
+ * `unit` NULL. An error return means nothing was stored: the pipeline
+ * answers "internal error … please retry" with 500. */
 typedef bh_err (*bh_serve_fn)(bh_request *r);
 
 /* Serves one request of `r->iface` (r->inst or r->plat, store, config and
  * iface set by the caller; the rest zero): checks the method, runs the
- * pipeline and `dispatch`, writes the answer into `resp` with an access-log
- * note, and releases what `r` holds. */
+ * pipeline, `dispatch` and its unit (waiting for it to be durable), writes
+ * the answer into `resp` with an access-log note, and releases what `r`
+ * holds. Blocks. */
 void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
               bh_serve_fn dispatch);
+
+/* The same without blocking, for the quick handler: serves `call` with a
+ * copy of `proto` (set up as for bh_serve), and finishes the call once the
+ * unit is durable, from the store's thread. */
+void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn dispatch);
+
+/* The interface a request path ends with (any prefix before it), when
+ * `side` serves it; else NULL. */
+const bh_iface *bh_served_iface(const char *path, bh_side side);
 
 /* Sets the answer's code and message (printf-style). */
 void bh_req_say(bh_request *r, int code, const char *fmt, ...) BH_PRINTF(3, 4);

@@ -134,7 +134,8 @@ E2E_FN void e2e_receiver_start(e2e_receiver *r, int port)
     pthread_mutex_init(&r->mu, NULL);
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%d", port);
-    bh_http_options o = {listen, 1 << 20, {{NULL, 0}}, 4, NULL, e2e_receive, r};
+    bh_http_options o = {
+        .listen = listen, .max_body = 1 << 20, .threads = 4, .handler = e2e_receive, .ctx = r};
     if (bh_http_start(&o, &r->server, NULL) != BH_OK) {
         fprintf(stderr, "e2e: the receiver cannot listen on %s\n", listen);
         exit(2);

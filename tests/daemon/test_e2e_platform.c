@@ -563,7 +563,11 @@ int main(void)
     /* The institution notifies the platform directly; the platform reaches
      * the institution through the proxy. */
     e2e_daemon_start(&inst, plat.port, NULL);
-    bh_http_options o = {"127.0.0.1:0", 1 << 20, {{NULL, 0}}, 8, NULL, proxy_handle, &px};
+    bh_http_options o = {.listen = "127.0.0.1:0",
+                         .max_body = 1 << 20,
+                         .threads = 8,
+                         .handler = proxy_handle,
+                         .ctx = &px};
     if (bh_http_start(&o, &px.server, NULL) != BH_OK) {
         fprintf(stderr, "e2e: the proxy cannot listen\n");
         return 2;

@@ -374,7 +374,11 @@ int main(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
     bh_buf_init(&out, (size_t)16 << 20);
     e2e_daemon_prepare(&plat);
-    bh_http_options o = {"127.0.0.1:0", 1 << 20, {{NULL, 0}}, 4, NULL, stub_handle, &st};
+    bh_http_options o = {.listen = "127.0.0.1:0",
+                         .max_body = 1 << 20,
+                         .threads = 4,
+                         .handler = stub_handle,
+                         .ctx = &st};
     if (bh_http_start(&o, &st.server, NULL) != BH_OK) {
         fprintf(stderr, "e2e: the stub institution cannot listen\n");
         return 2;

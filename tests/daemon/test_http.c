@@ -255,6 +255,7 @@ static bh_http_server *start(struct ctx *c, FILE *log, size_t max_body)
         .listen = "127.0.0.1:0",
         .max_body = max_body,
         .large = {{"/pay/", 2000}, {"/up/", 3000}},
+        .threads = PARALLEL, /* test_concurrency: PARALLEL blocking handlers at once */
         .access_log = log,
         .handler = handler,
         .ctx = c,
@@ -706,13 +707,14 @@ static void test_listen(void)
     ctx_release(&c);
 }
 
-/* `threads` caps the connections served at once; MHD closes the ones beyond. */
+/* `connections` caps the connections open at once; MHD closes the ones beyond. */
 static void test_connection_limit(void)
 {
     struct ctx c;
     ctx_init(&c);
     bh_http_options o = {
-        .listen = "127.0.0.1:0", .max_body = 100, .threads = 2, .handler = handler, .ctx = &c};
+        .listen = "127.0.0.1:0", .max_body = 100, .connections = 2, .event_threads = 1,
+        .handler = handler, .ctx = &c};
     bh_http_server *s = NULL;
     bh_diag d = BH_DIAG_INIT;
     CHECK_EQ(bh_http_start(&o, &s, &d), BH_OK);
@@ -765,6 +767,137 @@ static void test_reply(void)
     bh_buf_release(&resp.body);
 }
 
+/* ---- the quick handler ---- */
+
+/* Calls the quick handler keeps waiting at once: far more than the one
+ * worker and one event thread of the server below, so they are answered
+ * only if a waiting call holds no thread. */
+#define PARKED 64
+
+struct quick_ctx {
+    struct ctx base; /* for the blocking handler */
+    pthread_mutex_t mu;
+    bh_http_call *parked[PARKED];
+    int nparked;
+    atomic_int quick_calls;
+};
+
+static void *finish_soon(void *arg)
+{
+    bh_http_call *call = arg;
+    bh_http_reply(bh_http_call_response(call), 200, 1, "raced");
+    bh_http_call_finish(call);
+    return NULL;
+}
+
+static int quick(void *vctx, bh_http_call *call)
+{
+    struct quick_ctx *q = vctx;
+    const bh_http_request *req = bh_http_call_request(call);
+    atomic_fetch_add(&q->quick_calls, 1);
+    if (strcmp(req->path, "/now") == 0) {
+        bh_http_response *resp = bh_http_call_response(call);
+        bh_http_reply(resp, 200, 1, req->body);
+        snprintf(resp->note, sizeof(resp->note), "now");
+        bh_http_call_finish(call);
+        return 1;
+    }
+    if (strcmp(req->path, "/race") == 0) {
+        /* Finished from another thread while this one returns: either may
+         * come first. */
+        pthread_t t;
+        if (pthread_create(&t, NULL, finish_soon, call) != 0)
+            return 0;
+        pthread_detach(t);
+        return 1;
+    }
+    if (strcmp(req->path, "/park") == 0) {
+        pthread_mutex_lock(&q->mu);
+        q->parked[q->nparked++] = call;
+        if (q->nparked == PARKED) {
+            /* The last one arrived: answer them all, in reverse order. */
+            for (int i = PARKED - 1; i >= 0; i--) {
+                char msg[16];
+                snprintf(msg, sizeof(msg), "parked %d", PARKED);
+                bh_http_reply(bh_http_call_response(q->parked[i]), 200, 1, msg);
+                bh_http_call_finish(q->parked[i]);
+            }
+            q->nparked = 0;
+        }
+        pthread_mutex_unlock(&q->mu);
+        return 1;
+    }
+    return 0; /* the blocking handler's */
+}
+
+static void test_quick(void)
+{
+    struct quick_ctx q;
+    memset(&q, 0, sizeof(q));
+    ctx_init(&q.base);
+    pthread_mutex_init(&q.mu, NULL);
+    atomic_init(&q.quick_calls, 0);
+    bh_http_options o = {.listen = "127.0.0.1:0",
+                         .max_body = 100,
+                         .threads = 1,
+                         .event_threads = 1,
+                         .handler = handler,
+                         .ctx = &q,
+                         .quick = quick};
+    bh_http_server *s = NULL;
+    CHECK_EQ(bh_http_start(&o, &s, NULL), BH_OK);
+    if (!s)
+        return;
+    int port = bh_http_port(s);
+
+    /* Answered on the event thread. */
+    CURL *h = curl_easy_init();
+    struct reply r;
+    request(h, port, "POST", "/now", "hi", 2, 0, NULL, &r);
+    CHECK_EQ(r.status, 200);
+    CHECK(body_is(&r, "{\"code\":1,\"message\":\"hi\"}"));
+    bh_buf_release(&r.body);
+
+    /* Declined: the blocking handler echoes it. */
+    request(h, port, "POST", "/echo", "abc", 3, 0, NULL, &r);
+    CHECK_EQ(r.status, 200);
+    CHECK(body_is(&r, "abc"));
+    CHECK_EQ(atomic_load(&q.base.calls), 1);
+    bh_buf_release(&r.body);
+
+    /* Finished from another thread, racing the hand-off, many times over
+     * one keep-alive connection. */
+    int raced = 0;
+    for (int i = 0; i < 200; i++) {
+        request(h, port, "POST", "/race", "", 0, 0, NULL, &r);
+        raced += r.status == 200 && body_is(&r, "{\"code\":1,\"message\":\"raced\"}");
+        bh_buf_release(&r.body);
+    }
+    CHECK_EQ(raced, 200);
+    curl_easy_cleanup(h);
+
+    /* PARKED calls waiting at once, on one event thread and one worker. */
+    struct worker w[PARKED];
+    for (int i = 0; i < PARKED; i++) {
+        w[i].port = port;
+        w[i].target = "/park";
+        CHECK_EQ(pthread_create(&w[i].t, NULL, run_worker, &w[i]), 0);
+    }
+    char want[64];
+    snprintf(want, sizeof(want), "{\"code\":1,\"message\":\"parked %d\"}", PARKED);
+    int answered = 0;
+    for (int i = 0; i < PARKED; i++) {
+        pthread_join(w[i].t, NULL);
+        answered += w[i].r.status == 200 && body_is(&w[i].r, want);
+        bh_buf_release(&w[i].r.body);
+    }
+    CHECK_EQ(answered, PARKED);
+    CHECK_EQ(atomic_load(&q.quick_calls), 2 + 200 + PARKED);
+    bh_http_stop(s);
+    pthread_mutex_destroy(&q.mu);
+    ctx_release(&q.base);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/bh-http-XXXXXX");
@@ -777,6 +910,7 @@ int main(void)
     RUN(test_reply);
     RUN(test_listen);
     RUN(test_connection_limit);
+    RUN(test_quick);
     test_server();
     curl_global_cleanup();
     unlink(logpath);
