@@ -67,6 +67,7 @@ enum key {
     K_TIMESTAMP_WINDOW,
     K_MAX_BODY,
     K_THREADS,
+    K_CONNECTIONS,
     K_ROLE,
     K_ADMIN_LISTEN,
     K_ADMIN_TOKEN,
@@ -107,6 +108,7 @@ static const struct keydef {
     [K_TIMESTAMP_WINDOW] = {SEC_SERVER, "timestamp_window", 0},
     [K_MAX_BODY] = {SEC_SERVER, "max_body", 0},
     [K_THREADS] = {SEC_SERVER, "threads", 0},
+    [K_CONNECTIONS] = {SEC_SERVER, "connections", 0},
     [K_ROLE] = {SEC_SERVER, "role", 0},
     [K_ADMIN_LISTEN] = {SEC_ADMIN, "listen", 0},
     [K_ADMIN_TOKEN] = {SEC_ADMIN, "token", 1},
@@ -561,6 +563,12 @@ static void set_fixed(struct parser *p, enum key k, const char *v, int line, con
             rule = "must be a whole number from 0 (automatic) to 4096", code = BH_ERANGE;
         else
             c->threads = (int)n;
+        break;
+    case K_CONNECTIONS:
+        if (parse_int(v, 0, 65536, &n))
+            rule = "must be a whole number from 0 (automatic) to 65536", code = BH_ERANGE;
+        else
+            c->connections = (int)n;
         break;
     case K_ROLE:
         if (strcmp(v, "institution") == 0)
@@ -1113,6 +1121,7 @@ static void defaults(bh_config *c)
     c->timestamp_window = 300;
     c->max_body = 1048576;
     c->threads = 0;
+    c->connections = 0;
     c->underwriting = BH_UNDERWRITE_MANUAL;
     c->retry_base_ms = 1000;
     c->retry_max_ms = 600000;

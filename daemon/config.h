@@ -1,7 +1,7 @@
 /* baohand's configuration: an INI file read with inih.
  *
  *   [server]        listen, public_url, data_dir, store, timestamp_window,
- *                   max_body, threads, role (institution | platform)
+ *                   max_body, threads, connections, role (institution | platform)
  *   [admin]         listen (default 127.0.0.1:8081), token
  *   [institution]   name, bank, account_name, account_no, premium_rate,
  *                   min_premium, baohanno_pattern, underwriting (manual | auto),
@@ -49,7 +49,8 @@ typedef struct bh_config {
     char *store;              /* [server] store: SQLite path, default <data_dir>/baohan.db */
     int64_t timestamp_window; /* [server] timestamp_window seconds, default 300 */
     size_t max_body;          /* [server] max_body bytes, default 1048576 */
-    int threads;              /* [server] threads, default 0 = automatic */
+    int threads;              /* [server] threads (workers for pages), default 0 = automatic */
+    int connections;          /* [server] connections (open at once), default 0 = automatic */
 
     char *admin_listen; /* [admin] listen, default 127.0.0.1:8081 */
     char *admin_token;  /* [admin] token, required (a secret) */

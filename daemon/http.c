@@ -39,7 +39,7 @@
 #define DEFAULT_CONNECTIONS 1024
 #define MAX_CONNECTIONS 65536
 #define DEFAULT_WORKERS 16
-#define MAX_WORKERS 1024
+#define MAX_WORKERS 4096
 #define MAX_EVENT_THREADS 64
 /* Idle keep-alive connections and stalled uploads are closed after this. */
 #define CONNECTION_TIMEOUT_S 60u

@@ -241,6 +241,7 @@ int main(int argc, char **argv)
         .max_body = config.max_body,
         .large = {{BH_WEB_PREFIX, BH_WEB_MAX_BODY}, {BH_VERIFY_PATH, BH_VERIFY_MAX_BODY}},
         .threads = config.threads,
+        .connections = config.connections,
         .access_log = stdout,
         .handler = public_handler,
         .ctx = &s,

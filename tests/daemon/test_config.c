@@ -177,6 +177,7 @@ static void test_defaults_and_paths(void)
         CHECK_EQ(c.timestamp_window, 300);
         CHECK_EQ(c.max_body, 1048576);
         CHECK_EQ(c.threads, 0);
+        CHECK_EQ(c.connections, 0);
         CHECK_EQ(c.min_premium_fen, 0);
         CHECK_STR(c.baohanno_pattern, "BH{yyyy}{seq:6}");
         CHECK_EQ(c.underwriting, BH_UNDERWRITE_MANUAL);
@@ -208,6 +209,7 @@ static void test_defaults_and_paths(void)
              "timestamp_window = 60\n"
              "max_body = 2048\n"
              "threads = 8\n"
+             "connections = 4000\n"
              "[admin]\n"
              "listen = localhost:0\n"
              "token = 0123456789abcdef\n"
@@ -238,6 +240,7 @@ static void test_defaults_and_paths(void)
         CHECK_EQ(c.timestamp_window, 60);
         CHECK_EQ(c.max_body, 2048);
         CHECK_EQ(c.threads, 8);
+        CHECK_EQ(c.connections, 4000);
         CHECK_STR(c.admin_listen, "localhost:0");
         CHECK_EQ(c.min_premium_fen, 30050);
         CHECK_STR(c.baohanno_pattern, "ZZ-{yy}{MM}{dd}-{seq:12}");
