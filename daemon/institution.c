@@ -74,27 +74,34 @@ static bh_err apply_prepare(const bh_request *r, apply_prep *p)
     return err;
 }
 
+/* A baohanapply whose (appkey, applyno) is already stored: the same content
+ * is a retry and gets the same answer; different content is refused. */
+static bh_err apply_again(bh_tx *tx, bh_request *r)
+{
+    bh_app app = {0};
+    bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, &app);
+    if (err)
+        return err == BH_ENOTFOUND ? BH_EIO : err; /* the duplicate was not the applyno */
+    if (strcmp(app.content_hash, r->hash) == 0) {
+        bh_req_say(r, 1, BH_OK_MESSAGE);
+        err = answer_payurl(r, app.pay_token);
+    } else {
+        bh_req_say(r, 0,
+                   "applyno: %s was already applied for with different content; a new "
+                   "application needs a new applyno",
+                   r->applyno);
+    }
+    bh_app_release(&app);
+    return err;
+}
+
 static bh_err unit_apply(bh_tx *tx, void *arg)
 {
     bh_request *r = arg;
     const apply_prep *p = r->prep;
+    /* Insert first, look up only when it is taken: a new application is the
+     * common case, and this unit runs on the store's one writer thread. */
     bh_app app = {0};
-    bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, &app);
-    if (err == BH_OK) {
-        if (strcmp(app.content_hash, r->hash) == 0) {
-            bh_req_say(r, 1, BH_OK_MESSAGE);
-            err = answer_payurl(r, app.pay_token);
-        } else {
-            bh_req_say(r, 0,
-                       "applyno: %s was already applied for with different content; a new "
-                       "application needs a new applyno",
-                       r->applyno);
-        }
-        bh_app_release(&app);
-        return err ? err : bh_req_audit_in(tx, r);
-    }
-    if (err != BH_ENOTFOUND)
-        return err;
     app.appkey = (char *)r->appkey;
     app.applyno = (char *)r->applyno;
     app.content_hash = r->hash;
@@ -105,8 +112,10 @@ static bh_err unit_apply(bh_tx *tx, void *arg)
     app.biddercode = (char *)bh_msg_text(r->business, "biddercode");
     app.bzjamount_fen = p->amount_fen;
     app.premium_fen = p->premium_fen;
-    err = bh_tx_app_insert(tx, &app);
-    if (!err) {
+    bh_err err = bh_tx_app_insert(tx, &app);
+    if (err == BH_EDUPKEY) {
+        err = apply_again(tx, r);
+    } else if (!err) {
         bh_req_say(r, 1, BH_OK_MESSAGE);
         err = answer_payurl(r, p->token);
     }

@@ -253,8 +253,9 @@ int main(int argc, char **argv)
                            .access_log = stdout,
                            .handler = admin_handler,
                            .ctx = &s};
-    if (bh_http_start(&pub, &public_server, &d) != BH_OK ||
-        bh_http_start(&adm, &admin_server, &d) != BH_OK) {
+    /* The admin server first: once /healthz answers, everything is up. */
+    if (bh_http_start(&adm, &admin_server, &d) != BH_OK ||
+        bh_http_start(&pub, &public_server, &d) != BH_OK) {
         print_problems(&d);
         goto out;
     }
