@@ -2,11 +2,15 @@
  * takes from many concurrent threads (group commit at work). Not a test.
  *
  *   store_bench [-t THREADS] [-s SECONDS] [-u apply|audit] [-d DIR]
+ *   store_bench -a K [-t THREADS] ...
  *
  * Each thread loops on bh_store_write() with one small unit: "apply" (the
  * default) is what a baohanapply costs the store — one application row, one
- * idempotent answer, one audit row; "audit" is a single audit row. Prints
- * units/s, commits (fsyncs) and the mean batch, and latency percentiles.
+ * idempotent answer, one audit row; "audit" is a single audit row. With -a,
+ * each thread (default 1 there) instead keeps K units in flight through
+ * bh_store_submit(), submitting a new one as each done callback arrives —
+ * the shape of an event-driven server. Prints units/s, commits (fsyncs) and
+ * the mean batch, latency percentiles and CPU a unit.
  * Build and run: see docs/internals/store.md. */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -98,6 +102,72 @@ static bh_err unit_fn(bh_tx *tx, void *ctx)
     return err;
 }
 
+/* -a: a driver thread with `inflight` units in flight. Done callbacks (on
+ * the store's syncer thread) record the latency and free the slot. */
+struct slot {
+    struct unit_ctx u;
+    double t0;
+    struct worker *w;
+};
+
+static int inflight;
+static pthread_mutex_t async_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t async_cv = PTHREAD_COND_INITIALIZER;
+
+struct async_state {
+    struct slot *slots;
+    int *free_slots;
+    int nfree;
+};
+
+static struct async_state *async_of; /* per worker, indexed by id */
+
+static void async_done(void *ctx, bh_err rc)
+{
+    struct slot *sl = ctx;
+    struct worker *w = sl->w;
+    double dt = now_s() - sl->t0;
+    pthread_mutex_lock(&async_mu);
+    if (rc)
+        w->failed++;
+    else
+        w->done++;
+    if (w->nlat < LAT_MAX)
+        w->lat_us[w->nlat++] = (uint32_t)(dt * 1e6);
+    struct async_state *a = &async_of[w->id];
+    a->free_slots[a->nfree++] = (int)(sl - a->slots);
+    pthread_cond_broadcast(&async_cv);
+    pthread_mutex_unlock(&async_mu);
+}
+
+static void *async_main(void *arg)
+{
+    struct worker *w = arg;
+    struct async_state *a = &async_of[w->id];
+    uint64_t n = 0;
+    pthread_mutex_lock(&async_mu);
+    while (!atomic_load(&stop_flag)) {
+        while (a->nfree == 0)
+            pthread_cond_wait(&async_cv, &async_mu);
+        struct slot *sl = &a->slots[a->free_slots[--a->nfree]];
+        pthread_mutex_unlock(&async_mu);
+        sl->u = (struct unit_ctx){w->id, n++};
+        sl->w = w;
+        sl->t0 = now_s();
+        bh_err err = bh_store_submit(w->s, unit_fn, &sl->u, async_done, sl);
+        pthread_mutex_lock(&async_mu);
+        if (err) {
+            w->failed++;
+            a->free_slots[a->nfree++] = (int)(sl - a->slots);
+        }
+    }
+    /* Every slot must come back before its memory goes. */
+    while (a->nfree < inflight)
+        pthread_cond_wait(&async_cv, &async_mu);
+    pthread_mutex_unlock(&async_mu);
+    return NULL;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -128,10 +198,19 @@ int main(int argc, char **argv)
     double seconds = 5;
     const char *dir = NULL;
     int opt;
-    while ((opt = getopt(argc, argv, "t:s:u:d:")) != -1) {
+    int threads_set = 0;
+    while ((opt = getopt(argc, argv, "t:s:u:d:a:")) != -1) {
         switch (opt) {
+        case 'a':
+            inflight = atoi(optarg);
+            if (inflight < 1 || inflight > 100000) {
+                fprintf(stderr, "store_bench: bad -a\n");
+                return 2;
+            }
+            break;
         case 't':
             threads = atoi(optarg);
+            threads_set = 1;
             break;
         case 's':
             seconds = atof(optarg);
@@ -143,11 +222,13 @@ int main(int argc, char **argv)
             dir = optarg;
             break;
         default:
-            fprintf(stderr, "usage: %s [-t THREADS] [-s SECONDS] [-u apply|audit] [-d DIR]\n",
+            fprintf(stderr, "usage: %s [-a INFLIGHT] [-t THREADS] [-s SECONDS] [-u apply|audit] [-d DIR]\n",
                     argv[0]);
             return 2;
         }
     }
+    if (inflight && !threads_set)
+        threads = 1;
     if (threads < 1 || threads > 4096 || seconds <= 0) {
         fprintf(stderr, "store_bench: bad -t or -s\n");
         return 2;
@@ -175,6 +256,20 @@ int main(int argc, char **argv)
     pthread_t *th = calloc((size_t)threads, sizeof(*th));
     if (!w || !th)
         return 1;
+    if (inflight) {
+        async_of = calloc((size_t)threads, sizeof(*async_of));
+        if (!async_of)
+            return 1;
+        for (int i = 0; i < threads; i++) {
+            async_of[i].slots = calloc((size_t)inflight, sizeof(struct slot));
+            async_of[i].free_slots = calloc((size_t)inflight, sizeof(int));
+            if (!async_of[i].slots || !async_of[i].free_slots)
+                return 1;
+            for (int k = 0; k < inflight; k++)
+                async_of[i].free_slots[k] = k;
+            async_of[i].nfree = inflight;
+        }
+    }
     uint64_t units0, commits0;
     bh_store_stats(s, &units0, &commits0, NULL);
     double t0 = now_s(), cpu0 = cpu_s();
@@ -182,7 +277,7 @@ int main(int argc, char **argv)
         w[i].s = s;
         w[i].id = i;
         w[i].lat_us = malloc(LAT_MAX * sizeof(uint32_t));
-        if (!w[i].lat_us || pthread_create(&th[i], NULL, worker_main, &w[i]) != 0) {
+        if (!w[i].lat_us || pthread_create(&th[i], NULL, inflight ? async_main : worker_main, &w[i]) != 0) {
             fprintf(stderr, "store_bench: cannot start thread %d\n", i);
             return 1;
         }
@@ -212,8 +307,12 @@ int main(int argc, char **argv)
     if (all && nlat)
         qsort(all, nlat, sizeof(uint32_t), cmp_u32);
     uint64_t commits = commits1 - commits0;
-    printf("unit %s, %d threads, %.1f s, database %s\n", unit_kind ? "audit" : "apply", threads,
-           elapsed, db);
+    if (inflight)
+        printf("unit %s, %d threads x %d in flight (bh_store_submit), %.1f s, database %s\n",
+               unit_kind ? "audit" : "apply", threads, inflight, elapsed, db);
+    else
+        printf("unit %s, %d threads (bh_store_write), %.1f s, database %s\n",
+               unit_kind ? "audit" : "apply", threads, elapsed, db);
     printf("units      %llu ok, %llu failed\n", (unsigned long long)done,
            (unsigned long long)failed);
     printf("throughput %.0f units/s\n", (double)done / elapsed);
@@ -227,6 +326,11 @@ int main(int argc, char **argv)
         printf("latency    p50 %.2f ms, p99 %.2f ms, max %.2f ms\n", all[nlat / 2] / 1e3,
                all[nlat * 99 / 100] / 1e3, all[nlat - 1] / 1e3);
     free(all);
+    for (int i = 0; inflight && i < threads; i++) {
+        free(async_of[i].slots);
+        free(async_of[i].free_slots);
+    }
+    free(async_of);
     free(w);
     free(th);
     bh_store_close(s);

@@ -4,13 +4,16 @@
  *
  * Writes run as units of work: bh_store_write(store, fn, ctx) runs fn inside
  * a write transaction and returns only when that transaction is durable (on
- * disk, fsync'd). Concurrent writers are batched into one transaction and one
- * fsync (group commit); each unit runs inside its own savepoint, so a unit
- * that returns an error rolls back only its own changes. A unit must do only
- * store work (no network, no sleeping): other units wait behind it.
+ * disk, fsync'd); bh_store_submit() queues the same and returns at once, its
+ * done callback reporting the result once durable. Concurrent units are
+ * batched into one transaction and one fsync (group commit), and the fsync
+ * of one batch overlaps the next batch's work; each unit runs inside its own
+ * savepoint, so a unit that returns an error rolls back only its own
+ * changes. A unit must do only store work (no network, no sleeping): other
+ * units wait behind it.
  *
  * Reads run in bh_store_read(store, fn, ctx) against a consistent snapshot
- * and may run concurrently with writes (WAL).
+ * of durable data and may run concurrently with writes (WAL).
  *
  * Strings returned in records are owned by the record; release it with the
  * matching *_release(). All times are Unix seconds. */
@@ -362,13 +365,40 @@ typedef bh_err (*bh_tx_fn)(bh_tx *tx, void *ctx);
  * called from inside a unit (it would wait for itself). */
 bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 
+/* Called exactly once per submitted unit, after its batch is durable: rc is the unit's own
+ * result (BH_OK or the error it returned; its savepoint was rolled back), or BH_EIO when
+ * the batch could not be committed or made durable (then nothing of the unit is stored).
+ * Runs on a store thread, in submission order: it must be quick, must not block and must
+ * not call into the store (no bh_store_write/read/submit). */
+typedef void (*bh_store_done_fn)(void *done_ctx, bh_err rc);
+/* Queues `fn(tx, ctx)` as a unit of work (run on the writer exactly like bh_store_write's
+ * units) and returns at once. BH_EINVAL when the store is closing, BH_ENOMEM: then the unit
+ * is not queued and `done` is never called. `ctx` and `done_ctx` must stay valid until
+ * `done` has been called. BH_EIO (not queued either) once an fsync of the store has
+ * failed: then every write fails until baohand restarts. */
+bh_err bh_store_submit(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn done,
+                       void *done_ctx) BH_MUST_CHECK;
+
 /* Runs `fn` against a read-only snapshot; the bh_tx_* writers return
- * BH_EINVAL inside it. */
+ * BH_EINVAL inside it. A read sees only durable data: a batch that is
+ * committed but not yet fsync'd is visible to no read, so before `fn`
+ * runs the read waits until every batch its snapshot may hold is durable
+ * (at most one fsync). BH_EIO when that can no longer happen (an fsync of
+ * the store failed). */
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 
 /* Counters since open, for tests, benchmarks and the health page: units of
  * work run, write transactions committed (units / commits is the mean batch
  * size) and units waiting in the queue now. Any pointer may be NULL. */
 void bh_store_stats(bh_store *s, uint64_t *units, uint64_t *commits, uint64_t *queued);
+
+/* Tests only: a hook the syncer calls just before each fdatasync of the WAL
+ * (BH__STORE_SYNC_BEFORE; a nonzero return is taken as that fdatasync
+ * failing with that errno value) and after it succeeded
+ * (BH__STORE_SYNC_AFTER), and that a read calls, on its own thread, before
+ * it waits for a sync (BH__STORE_READ_WAITS). NULL removes it. */
+enum { BH__STORE_SYNC_BEFORE, BH__STORE_SYNC_AFTER, BH__STORE_READ_WAITS };
+typedef int (*bh__store_hook_fn)(void *ctx, int event);
+void bh__store_set_hook(bh_store *s, bh__store_hook_fn fn, void *ctx);
 
 #endif

@@ -20,6 +20,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,13 @@
 /* The most units one transaction holds: bounds the latency a unit can add
  * to the others in its batch. */
 #define BATCH_MAX 256
+/* Batches committed but not yet synced after which the writer waits for
+ * the syncer before running the next one; 0: no limit (see store.md). */
+#ifndef INFLIGHT_MAX
+#define INFLIGHT_MAX 0
+#endif
+/* Finished units kept for reuse (the rest are freed). */
+#define FREE_MAX 1024
 /* Read connections kept open; more concurrent readers wait for one. */
 #define READERS_MAX 16
 /* How long a connection waits for a lock held by another process (an
@@ -232,6 +240,7 @@ enum stmt_id {
     ST_NOTICE_EXISTS,
     ST_AUDIT_ADD,
     ST_AUDIT_COUNT,
+    ST_SNAPSHOT,
     ST_COUNT_
 };
 
@@ -285,6 +294,8 @@ static const char *const stmt_sql[ST_COUNT_] = {
     [ST_AUDIT_ADD] = "INSERT INTO audit (at, direction, iface, appkey, applyno, code, http_status,"
                      " detail) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     [ST_AUDIT_COUNT] = "SELECT count(*) FROM audit",
+    /* Any read starts a deferred transaction's snapshot. */
+    [ST_SNAPSHOT] = "SELECT 1 FROM sqlite_schema LIMIT 1",
 };
 
 /* bh_tx_app_list filters, one cached statement per combination. */
@@ -299,15 +310,18 @@ struct conn {
     struct conn *next; /* in the reader pool's free list */
 };
 
-/* A queued unit of work. Lives on the calling thread's stack; the writer
- * touches it only while holding the store's mutex or while it is in a batch
- * (between being taken from the queue and being marked done). */
+/* A queued unit of work. Taken from the store's pool of free units (or
+ * malloc'd when the pool is empty) by enqueue(), owned by the writer from
+ * the moment it is taken off the queue, by the syncer once its batch is
+ * handed over, and returned to the pool after its done callback. */
 struct unit {
     bh_tx_fn fn;
     void *ctx;
+    bh_store_done_fn done;
+    void *done_ctx;
     bh_err rc;
-    int done;
-    pthread_cond_t cv;
+    int committed; /* its batch's COMMIT succeeded (it needs a sync) */
+    uint64_t seq;  /* its batch's number (1, 2, …) */
     struct unit *next;
 };
 
@@ -320,6 +334,7 @@ struct bh_tx {
 struct bh_store {
     char *path;
     char *files_dir;
+    char *wal_path;
     int schema_version;
 
     /* The writer: its connection, thread and queue, all under `mu`. */
@@ -335,6 +350,30 @@ struct bh_store {
     int closing;
     uint64_t units;
     uint64_t commits;
+    struct unit *free_units; /* the pool: recycled units, no malloc a unit */
+    size_t nfree;
+    uint64_t batch_seq; /* writer thread only: the last batch's number */
+    /* The number of the last batch whose COMMIT began (written by the writer
+     * before COMMIT, read by readers after their snapshot is established). */
+    _Atomic uint64_t committing;
+
+    /* The syncer: batches committed and waiting for their fdatasync, in
+     * order, and what is durable, all under `sync_mu`. */
+    pthread_t syncer;
+    int syncer_started;
+    pthread_mutex_t sync_mu;
+    pthread_cond_t sync_cv;    /* the syncer waits here for batches */
+    pthread_cond_t durable_cv; /* readers and the writer wait here for `durable` */
+    struct unit *sync_head, *sync_tail;
+    uint64_t in_flight; /* batches handed to the syncer, not yet done */
+    int sync_closing;
+    _Atomic uint64_t durable; /* every batch up to this number is done */
+    _Atomic int failed;       /* an fdatasync failed: nothing more is written */
+    int wal_fd;               /* syncer thread only: our descriptor of <db>-wal, or -1 */
+    dev_t wal_dev;
+    ino_t wal_ino;
+    bh__store_hook_fn hook;
+    void *hook_ctx;
 
     /* The checkpointer: its connection and thread, under `ckpt_mu`. */
     struct conn ck;
@@ -543,7 +582,9 @@ static bh_err conn_open(struct conn *c, const char *path, enum role role, bh_dia
             err = pragma(c, "PRAGMA cache_size = -8192", NULL, d);
     }
     /* FULL: in WAL mode every COMMIT fsyncs the WAL, so a committed batch
-     * survives a power cut. This is what makes an answer of code 1 true. */
+     * survives a power cut. The writer runs its migrations so, then switches
+     * to NORMAL (commits do not sync; the syncer thread does, see
+     * syncer_main), every other connection stays FULL. */
     if (!err)
         err = pragma(c, "PRAGMA synchronous = FULL", NULL, d);
     if (!err)
@@ -634,35 +675,34 @@ static bh_err migrate(struct conn *c, const char *path, int *version, bh_diag *d
 
 /* ---- the writer thread ------------------------------------------------------------ */
 
-/* Takes up to `max` units off the front of the queue. Call with `mu` held. */
+/* Takes up to `max` units off the front of the queue (the whole queue in
+ * one step when it fits). Call with `mu` held. */
 static struct unit *take(bh_store *s, size_t max)
 {
-    struct unit *first = s->head, *last = NULL, *u = s->head;
-    size_t n = 0;
-    while (u && n < max) {
-        last = u;
-        u = u->next;
-        n++;
-    }
-    if (!last)
+    struct unit *first = s->head;
+    if (!first)
         return NULL;
+    if (s->queued <= max) {
+        s->head = s->tail = NULL;
+        s->queued = 0;
+        return first;
+    }
+    struct unit *last = first;
+    for (size_t n = 1; n < max; n++)
+        last = last->next;
+    s->head = last->next;
     last->next = NULL;
-    s->head = u;
-    if (!u)
-        s->tail = NULL;
-    s->queued -= n;
+    s->queued -= max;
     return first;
 }
 
-/* Fails every unit of `list` with BH_EIO and moves them onto `*finished`. */
-static void fail_all(struct unit **list, struct unit **finished)
+/* Fails every unit from `first` to `last` (inclusive) with BH_EIO. */
+static void fail_range(struct unit *first, const struct unit *last)
 {
-    while (*list) {
-        struct unit *u = *list;
-        *list = u->next;
+    for (struct unit *u = first; u; u = u->next) {
         u->rc = BH_EIO;
-        u->next = *finished;
-        *finished = u;
+        if (u == last)
+            break;
     }
 }
 
@@ -694,15 +734,36 @@ static int run_unit(bh_store *s, struct unit *u)
     return 1;
 }
 
+/* Hands a finished batch (its units in submission order, every result
+ * set) to the syncer, and waits while INFLIGHT_MAX batches are unsynced. */
+static void hand_to_syncer(bh_store *s, struct unit *batch, struct unit *last)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    if (s->sync_tail)
+        s->sync_tail->next = batch;
+    else
+        s->sync_head = batch;
+    s->sync_tail = last;
+    s->in_flight++;
+    pthread_cond_signal(&s->sync_cv);
+#if INFLIGHT_MAX > 0
+    while (s->in_flight >= INFLIGHT_MAX && !atomic_load(&s->failed))
+        pthread_cond_wait(&s->durable_cv, &s->sync_mu);
+#endif
+    pthread_mutex_unlock(&s->sync_mu);
+}
+
 /* One batch: as many queued units as arrive before it is full, one
- * transaction, one fsync, then every caller is woken. */
+ * transaction, one COMMIT (no fsync: synchronous=NORMAL), then the batch
+ * goes to the syncer, which makes it durable and reports the results. */
 static void write_batch(bh_store *s)
 {
-    struct unit *finished = NULL;                     /* results final */
-    struct unit *in_tx = NULL, **in_tx_tail = &in_tx; /* wait for the commit */
+    struct unit *batch = NULL, *last = NULL; /* every unit taken, in order */
+    struct unit *tx_first = NULL;            /* the open transaction's first unit */
     size_t taken = 0;
-    int open = 0, poisoned = 0;
-    uint64_t committed = 0;
+    int open = 0, poisoned = 0, committed = 0;
+    /* After a failed fdatasync nothing more is written (see syncer_main). */
+    int failed = atomic_load(&s->failed);
 
     for (;;) {
         pthread_mutex_lock(&s->mu);
@@ -710,38 +771,34 @@ static void write_batch(bh_store *s)
         pthread_mutex_unlock(&s->mu);
         if (!got)
             break;
-        while (got) {
-            struct unit *u = got;
-            got = u->next;
-            u->next = NULL;
+        if (last)
+            last->next = got;
+        else
+            batch = got;
+        for (struct unit *u = got; u; u = u->next) {
+            last = u;
             taken++;
-            if (poisoned) {
+            if (failed || poisoned) {
                 u->rc = BH_EIO;
-                u->next = finished;
-                finished = u;
                 continue;
             }
             if (!open) {
                 if (control(&s->w, ST_BEGIN_IMMEDIATE) != BH_OK) {
                     u->rc = BH_EIO;
-                    u->next = finished;
-                    finished = u;
                     continue;
                 }
                 open = 1;
+                tx_first = u;
             }
-            int broken = run_unit(s, u);
-            *in_tx_tail = u;
-            in_tx_tail = &u->next;
-            if (broken) {
+            if (run_unit(s, u)) {
                 /* The transaction is lost (an I/O error, disk full, or a
                  * savepoint that would not roll back): every unit in it
                  * fails. The rest of the batch starts a new one. */
                 if (!sqlite3_get_autocommit(s->w.db))
                     (void)control(&s->w, ST_ROLLBACK);
                 open = !sqlite3_get_autocommit(s->w.db);
-                fail_all(&in_tx, &finished);
-                in_tx_tail = &in_tx;
+                fail_range(tx_first, u);
+                tx_first = NULL;
                 if (open) {
                     /* Even ROLLBACK failed: nothing more can safely run in
                      * this transaction, and COMMIT below must not happen.
@@ -751,32 +808,32 @@ static void write_batch(bh_store *s)
             }
         }
     }
+    if (!batch)
+        return;
+    uint64_t seq = ++s->batch_seq;
     if (open && poisoned) {
         (void)control(&s->w, ST_ROLLBACK);
     } else if (open) {
+        /* Published before COMMIT: a reader whose snapshot shows this batch
+         * reads at least `seq` here afterwards, and waits for its sync. */
+        atomic_store(&s->committing, seq);
         if (control(&s->w, ST_COMMIT) == BH_OK) {
             committed = 1;
         } else {
             if (!sqlite3_get_autocommit(s->w.db))
                 (void)control(&s->w, ST_ROLLBACK);
-            fail_all(&in_tx, &finished);
-            in_tx_tail = &in_tx;
+            fail_range(tx_first, last);
         }
     }
-    *in_tx_tail = finished;
-    finished = in_tx;
-
+    for (struct unit *u = batch; u; u = u->next) {
+        u->seq = seq;
+        u->committed = committed;
+    }
     pthread_mutex_lock(&s->mu);
     s->units += taken;
-    s->commits += committed;
-    while (finished) {
-        struct unit *u = finished;
-        finished = u->next;
-        u->done = 1;
-        /* After the unlock below the caller may return and free `u`. */
-        pthread_cond_signal(&u->cv);
-    }
+    s->commits += (uint64_t)committed;
     pthread_mutex_unlock(&s->mu);
+    hand_to_syncer(s, batch, last);
 }
 
 /* Called by SQLite on the writer's connection after every commit with the
@@ -809,7 +866,11 @@ static void *checkpointer_main(void *arg)
         pthread_mutex_unlock(&s->ckpt_mu);
         /* PASSIVE: copies what it can without waiting for the writer or
          * readers. Failure (a reader on an old snapshot, another process
-         * checkpointing) is harmless: the next commit asks again. */
+         * checkpointing) is harmless: the next commit asks again. This
+         * connection is synchronous=FULL, so the checkpoint fsyncs the WAL
+         * before copying frames (committed ones the syncer may not have
+         * reached yet included) and the database before the WAL may be
+         * reused. */
         (void)sqlite3_wal_checkpoint_v2(s->ck.db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         pthread_mutex_lock(&s->ckpt_mu);
     }
@@ -828,10 +889,12 @@ static void *writer_main(void *arg)
             break; /* closing and drained */
         pthread_mutex_unlock(&s->mu);
         write_batch(s);
-        if (s->wal_frames >= CKPT_HARD) {
+        if (s->wal_frames >= CKPT_HARD && !atomic_load(&s->failed)) {
             /* RESTART waits (busy timeout) for the checkpointer and for
              * readers of old snapshots, so the next BEGIN starts the WAL
-             * over. Between batches: no caller is waiting on this one. */
+             * over. Between batches: no caller is waiting on this one.
+             * Under synchronous=NORMAL a checkpoint still syncs: the WAL
+             * before copying, the database after. */
             int rc =
                 sqlite3_wal_checkpoint_v2(s->w.db, NULL, SQLITE_CHECKPOINT_RESTART, NULL, NULL);
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
@@ -842,6 +905,189 @@ static void *writer_main(void *arg)
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
+}
+
+/* ---- the syncer thread --------------------------------------------------------------- */
+
+static bh_err fsync_dir(const char *dir);
+
+/* The test hook, read under sync_mu. */
+static bh__store_hook_fn get_hook(bh_store *s, void **ctx)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    bh__store_hook_fn fn = s->hook;
+    *ctx = s->hook_ctx;
+    pthread_mutex_unlock(&s->sync_mu);
+    return fn;
+}
+
+/* Makes everything committed so far durable: fdatasync of the WAL on our
+ * own descriptor. The descriptor is opened on first use (the WAL exists
+ * from open on: migrations ran in WAL mode) and whenever <db>-wal is no
+ * longer the file it names; after opening it the directory is fsync'd once,
+ * so that the WAL's name survives a crash too. Returns 0 or an errno value;
+ * `what` names what failed. */
+static int sync_wal(bh_store *s, const char **what)
+{
+    *what = s->wal_path;
+    void *hctx;
+    bh__store_hook_fn hook = get_hook(s, &hctx);
+    if (hook) {
+        int e = hook(hctx, BH__STORE_SYNC_BEFORE);
+        if (e)
+            return e;
+    }
+    struct stat sb;
+    if (s->wal_fd >= 0 && (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev ||
+                           sb.st_ino != s->wal_ino)) {
+        close(s->wal_fd);
+        s->wal_fd = -1;
+    }
+    if (s->wal_fd < 0) {
+        int fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return errno;
+        if (fstat(fd, &sb) != 0) {
+            int e = errno;
+            close(fd);
+            return e;
+        }
+        /* The directory holding the WAL: the database path up to its last
+         * slash ("." without one). */
+        const char *slash = strrchr(s->path, '/');
+        size_t n = slash ? (size_t)(slash - s->path) : 0;
+        char *dir = malloc(n + 2);
+        if (!dir) {
+            close(fd);
+            return ENOMEM;
+        }
+        if (slash && n == 0)
+            memcpy(dir, "/", 2);
+        else if (slash) {
+            memcpy(dir, s->path, n);
+            dir[n] = '\0';
+        } else
+            memcpy(dir, ".", 2);
+        bh_err err = fsync_dir(dir);
+        int e = errno;
+        free(dir);
+        if (err) {
+            close(fd);
+            *what = "the database's directory";
+            return e ? e : EIO;
+        }
+        s->wal_fd = fd;
+        s->wal_dev = sb.st_dev;
+        s->wal_ino = sb.st_ino;
+    }
+    if (fdatasync(s->wal_fd) != 0)
+        return errno;
+    if (hook)
+        (void)hook(hctx, BH__STORE_SYNC_AFTER);
+    return 0;
+}
+
+/* Puts units back into the pool (up to FREE_MAX of them; the rest are
+ * freed). */
+static void recycle(bh_store *s, struct unit *list)
+{
+    pthread_mutex_lock(&s->mu);
+    while (list && s->nfree < FREE_MAX) {
+        struct unit *u = list;
+        list = u->next;
+        u->next = s->free_units;
+        s->free_units = u;
+        s->nfree++;
+    }
+    pthread_mutex_unlock(&s->mu);
+    while (list) {
+        struct unit *u = list;
+        list = u->next;
+        free(u);
+    }
+}
+
+/* Takes every batch the writer has committed, makes them durable with one
+ * fdatasync, marks them durable (readers wait for that) and calls their
+ * done callbacks in order. While it syncs, the writer runs the next batch.
+ *
+ * Durability equals synchronous=FULL's: a unit's result is reported only
+ * after an fdatasync of the WAL that began after its COMMIT returned, and a
+ * COMMIT in WAL mode has written every frame of the transaction (with its
+ * commit marker) to the WAL file by then. Checkpoints move frames into the
+ * database only after syncing the WAL (every checkpointing connection is
+ * FULL or NORMAL, never OFF), and sync the database before the WAL is
+ * reused, exactly as under FULL. What NORMAL gives up alone — a commit
+ * being durable when COMMIT returns — no caller ever sees.
+ *
+ * A failed fdatasync leaves the fate of the data unknown (the kernel may
+ * have dropped the dirty pages and cleared the error: "fsyncgate"), so
+ * retrying proves nothing: every unit not yet reported fails with BH_EIO,
+ * and the store refuses every later write until baohand restarts. */
+static void *syncer_main(void *arg)
+{
+    bh_store *s = arg;
+    pthread_mutex_lock(&s->sync_mu);
+    for (;;) {
+        while (!s->sync_head && !s->sync_closing)
+            pthread_cond_wait(&s->sync_cv, &s->sync_mu);
+        if (!s->sync_head)
+            break; /* closing and drained */
+        struct unit *list = s->sync_head;
+        s->sync_head = s->sync_tail = NULL;
+        pthread_mutex_unlock(&s->sync_mu);
+
+        int need = 0;
+        uint64_t last = 0, batches = 0;
+        for (struct unit *u = list; u; u = u->next) {
+            need |= u->committed;
+            if (u->seq != last) {
+                batches++;
+                last = u->seq;
+            }
+        }
+        int ok = !atomic_load(&s->failed);
+        if (need && ok) {
+            const char *what;
+            int e = sync_wal(s, &what);
+            if (e) {
+                ok = 0;
+                if (!atomic_exchange(&s->failed, 1))
+                    fprintf(stderr, "baohand: store: fsync of %s failed: %s; restart baohand\n",
+                            what, strerror(e));
+            }
+        }
+        pthread_mutex_lock(&s->sync_mu);
+        if (ok)
+            atomic_store(&s->durable, last);
+        s->in_flight -= batches;
+        pthread_cond_broadcast(&s->durable_cv);
+        pthread_mutex_unlock(&s->sync_mu);
+
+        for (struct unit *u = list; u; u = u->next)
+            u->done(u->done_ctx, ok ? u->rc : BH_EIO);
+        recycle(s, list);
+        pthread_mutex_lock(&s->sync_mu);
+    }
+    pthread_mutex_unlock(&s->sync_mu);
+    return NULL;
+}
+
+/* Waits until every batch up to `seq` is durable: BH_EIO when that can no
+ * longer happen (an fdatasync failed). */
+static bh_err wait_durable(bh_store *s, uint64_t seq)
+{
+    if (atomic_load(&s->durable) >= seq)
+        return BH_OK;
+    void *hctx;
+    bh__store_hook_fn hook = get_hook(s, &hctx);
+    if (hook)
+        (void)hook(hctx, BH__STORE_READ_WAITS);
+    pthread_mutex_lock(&s->sync_mu);
+    while (atomic_load(&s->durable) < seq && !atomic_load(&s->failed))
+        pthread_cond_wait(&s->durable_cv, &s->sync_mu);
+    pthread_mutex_unlock(&s->sync_mu);
+    return atomic_load(&s->durable) >= seq ? BH_OK : BH_EIO;
 }
 
 /* ---- open, close, run --------------------------------------------------------------- */
@@ -876,6 +1122,8 @@ static bh_err make_dirs(const char *path, bh_diag *d)
 
 static void store_free(bh_store *s)
 {
+    if (s->wal_fd >= 0)
+        close(s->wal_fd);
     conn_close(&s->ck);
     conn_close(&s->w);
     while (s->free_readers) {
@@ -884,28 +1132,52 @@ static void store_free(bh_store *s)
         conn_close(c);
         free(c);
     }
+    while (s->free_units) {
+        struct unit *u = s->free_units;
+        s->free_units = u->next;
+        free(u);
+    }
     pthread_mutex_destroy(&s->mu);
     pthread_cond_destroy(&s->work_cv);
     pthread_cond_destroy(&s->idle_cv);
+    pthread_mutex_destroy(&s->sync_mu);
+    pthread_cond_destroy(&s->sync_cv);
+    pthread_cond_destroy(&s->durable_cv);
     pthread_mutex_destroy(&s->pool_mu);
     pthread_cond_destroy(&s->pool_cv);
     pthread_mutex_destroy(&s->ckpt_mu);
     pthread_cond_destroy(&s->ckpt_cv);
     free(s->path);
     free(s->files_dir);
+    free(s->wal_path);
     free(s);
+}
+
+/* Stops one of our threads: sets its `closing` flag under its mutex, wakes
+ * it and waits for it (it finishes what it was handed first). */
+static void stop_thread(int *started, pthread_t th, pthread_mutex_t *mu, pthread_cond_t *cv,
+                        int *closing)
+{
+    if (!*started)
+        return;
+    pthread_mutex_lock(mu);
+    *closing = 1;
+    pthread_cond_signal(cv);
+    pthread_mutex_unlock(mu);
+    pthread_join(th, NULL);
+    *started = 0;
 }
 
 static void stop_checkpointer(bh_store *s)
 {
-    if (!s->checkpointer_started)
-        return;
-    pthread_mutex_lock(&s->ckpt_mu);
-    s->ckpt_closing = 1;
-    pthread_cond_signal(&s->ckpt_cv);
-    pthread_mutex_unlock(&s->ckpt_mu);
-    pthread_join(s->checkpointer, NULL);
-    s->checkpointer_started = 0;
+    stop_thread(&s->checkpointer_started, s->checkpointer, &s->ckpt_mu, &s->ckpt_cv,
+                &s->ckpt_closing);
+}
+
+/* Lets the syncer finish every batch handed to it, then stops it. */
+static void stop_syncer(bh_store *s)
+{
+    stop_thread(&s->syncer_started, s->syncer, &s->sync_mu, &s->sync_cv, &s->sync_closing);
 }
 
 bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out, bh_diag *d)
@@ -919,24 +1191,35 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
     bh_store *s = calloc(1, sizeof(*s));
     if (!s)
         return BH_ENOMEM;
+    s->wal_fd = -1;
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->work_cv, NULL);
     pthread_cond_init(&s->idle_cv, NULL);
+    pthread_mutex_init(&s->sync_mu, NULL);
+    pthread_cond_init(&s->sync_cv, NULL);
+    pthread_cond_init(&s->durable_cv, NULL);
     pthread_mutex_init(&s->pool_mu, NULL);
     pthread_cond_init(&s->pool_cv, NULL);
     pthread_mutex_init(&s->ckpt_mu, NULL);
     pthread_cond_init(&s->ckpt_cv, NULL);
     s->path = strdup(location);
     s->files_dir = strdup(files_dir);
-    if (!s->path || !s->files_dir) {
+    size_t n = strlen(location);
+    s->wal_path = malloc(n + sizeof("-wal"));
+    if (!s->path || !s->files_dir || !s->wal_path) {
         store_free(s);
         return BH_ENOMEM;
     }
+    memcpy(s->wal_path, location, n);
+    memcpy(s->wal_path + n, "-wal", sizeof("-wal"));
     bh_err err = make_dirs(files_dir, d);
     if (!err)
         err = conn_open(&s->w, location, ROLE_WRITER, d);
     if (!err)
         err = migrate(&s->w, location, &s->schema_version, d);
+    /* From here on the writer's COMMITs do not fsync: the syncer does. */
+    if (!err)
+        err = pragma(&s->w, "PRAGMA synchronous = NORMAL", NULL, d);
     if (!err)
         err = conn_open(&s->ck, location, ROLE_CHECKPOINTER, d);
     if (!err) {
@@ -949,6 +1232,10 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
         int rc = pthread_create(&s->checkpointer, NULL, checkpointer_main, s);
         if (rc == 0) {
             s->checkpointer_started = 1;
+            rc = pthread_create(&s->syncer, NULL, syncer_main, s);
+        }
+        if (rc == 0) {
+            s->syncer_started = 1;
             rc = pthread_create(&s->writer, NULL, writer_main, s);
             if (rc == 0)
                 s->writer_started = 1;
@@ -958,6 +1245,7 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
             err = bh_diag_add(d, BH_EIO, "store", "cannot start a store thread: %s", strerror(rc));
     }
     if (err) {
+        stop_syncer(s);
         stop_checkpointer(s);
         store_free(s);
         return err;
@@ -970,14 +1258,16 @@ void bh_store_close(bh_store *s)
 {
     if (!s)
         return;
-    /* The writer drains the queue before it exits; callers already waiting
-     * get their results, new ones are refused. */
+    /* The writer drains the queue before it exits, the syncer then makes
+     * the last batches durable and calls their done callbacks; callers
+     * already waiting get their results, new ones are refused. */
     pthread_mutex_lock(&s->mu);
     s->closing = 1;
     pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     if (s->writer_started)
         pthread_join(s->writer, NULL);
+    stop_syncer(s);
     stop_checkpointer(s);
     pthread_mutex_lock(&s->mu);
     while (s->writers_active)
@@ -1018,37 +1308,112 @@ void bh_store_stats(bh_store *s, uint64_t *units, uint64_t *commits, uint64_t *q
     pthread_mutex_unlock(&s->mu);
 }
 
+void bh__store_set_hook(bh_store *s, bh__store_hook_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&s->sync_mu);
+    s->hook = fn;
+    s->hook_ctx = ctx;
+    pthread_mutex_unlock(&s->sync_mu);
+}
+
+/* Queues a unit; `waiter` counts it among the bh_store_write callers that
+ * close must wait for. A unit comes from the pool, so in the steady state
+ * a unit costs no malloc. */
+static bh_err enqueue(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn done, void *done_ctx,
+                      int waiter)
+{
+    struct unit *u = NULL;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        if (s->closing) {
+            pthread_mutex_unlock(&s->mu);
+            free(u);
+            return BH_EINVAL;
+        }
+        if (atomic_load(&s->failed)) {
+            pthread_mutex_unlock(&s->mu);
+            free(u);
+            return BH_EIO;
+        }
+        if (u)
+            break;
+        if (s->free_units) {
+            u = s->free_units;
+            s->free_units = u->next;
+            s->nfree--;
+            break;
+        }
+        pthread_mutex_unlock(&s->mu);
+        u = malloc(sizeof(*u));
+        if (!u)
+            return BH_ENOMEM;
+        pthread_mutex_lock(&s->mu);
+    }
+    *u = (struct unit){.fn = fn, .ctx = ctx, .done = done, .done_ctx = done_ctx, .rc = BH_OK};
+    if (s->tail)
+        s->tail->next = u;
+    else
+        s->head = u;
+    s->tail = u;
+    s->queued++;
+    s->writers_active += (uint64_t)waiter;
+    pthread_cond_signal(&s->work_cv);
+    pthread_mutex_unlock(&s->mu);
+    return BH_OK;
+}
+
+bh_err bh_store_submit(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn done, void *done_ctx)
+{
+    if (!s || !fn || !done)
+        return BH_EINVAL;
+    return enqueue(s, fn, ctx, done, done_ctx, 0);
+}
+
+/* bh_store_write: a submitted unit whose done callback wakes the caller. */
+struct waiter {
+    bh_store *s;
+    bh_err rc;
+    int done;
+    pthread_cond_t cv;
+};
+
+static void waiter_done(void *ctx, bh_err rc)
+{
+    struct waiter *w = ctx;
+    bh_store *s = w->s;
+    pthread_mutex_lock(&s->mu);
+    w->rc = rc;
+    w->done = 1;
+    /* After the unlock below the caller may return and free `w`. */
+    pthread_cond_signal(&w->cv);
+    pthread_mutex_unlock(&s->mu);
+}
+
 bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx)
 {
     if (!s || !fn)
         return BH_EINVAL;
-    /* From inside a unit this would wait for itself forever. */
-    if (s->writer_started && pthread_equal(pthread_self(), s->writer))
+    /* From inside a unit (or a done callback) this would wait for itself
+     * forever. */
+    if ((s->writer_started && pthread_equal(pthread_self(), s->writer)) ||
+        (s->syncer_started && pthread_equal(pthread_self(), s->syncer)))
         return BH_EINVAL;
-    struct unit u = {.fn = fn, .ctx = ctx, .rc = BH_OK, .done = 0, .next = NULL};
-    if (pthread_cond_init(&u.cv, NULL) != 0)
+    struct waiter w = {.s = s, .rc = BH_OK, .done = 0};
+    if (pthread_cond_init(&w.cv, NULL) != 0)
         return BH_ENOMEM;
-    pthread_mutex_lock(&s->mu);
-    if (s->closing) {
-        pthread_mutex_unlock(&s->mu);
-        pthread_cond_destroy(&u.cv);
-        return BH_EINVAL;
+    bh_err err = enqueue(s, fn, ctx, waiter_done, &w, 1);
+    if (err) {
+        pthread_cond_destroy(&w.cv);
+        return err;
     }
-    s->writers_active++;
-    if (s->tail)
-        s->tail->next = &u;
-    else
-        s->head = &u;
-    s->tail = &u;
-    s->queued++;
-    pthread_cond_signal(&s->work_cv);
-    while (!u.done)
-        pthread_cond_wait(&u.cv, &s->mu);
+    pthread_mutex_lock(&s->mu);
+    while (!w.done)
+        pthread_cond_wait(&w.cv, &s->mu);
     if (--s->writers_active == 0 && s->closing)
         pthread_cond_signal(&s->idle_cv);
     pthread_mutex_unlock(&s->mu);
-    pthread_cond_destroy(&u.cv);
-    return u.rc;
+    pthread_cond_destroy(&w.cv);
+    return w.rc;
 }
 
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx)
@@ -1090,17 +1455,34 @@ bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx)
             bh_diag_release(&d);
         }
     }
-    if (!err)
+    int begun = 0;
+    if (!err) {
         err = control(c, ST_BEGIN);
+        begun = !err;
+    }
+    /* Only durable data may be seen: start the snapshot (BEGIN is
+     * deferred), then wait for the sync of the last batch whose COMMIT had
+     * begun by then — the newest the snapshot can hold. */
+    sqlite3_stmt *st = NULL;
+    if (!err)
+        err = stmt(c, ST_SNAPSHOT, &st);
+    if (!err) {
+        int rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+            err = sql_err(c->db, rc, "snapshot");
+        done_with(st);
+    }
+    if (!err)
+        err = wait_durable(s, atomic_load(&s->committing));
     if (!err) {
         bh_tx tx = {s, c, 0};
         err = fn(&tx, ctx);
-        /* A read transaction has nothing to commit; COMMIT just ends the
-         * snapshot. If it fails, ROLLBACK must: the connection goes back to
-         * the pool and must not hold an old snapshot. */
-        if (control(c, ST_COMMIT) != BH_OK && !sqlite3_get_autocommit(c->db))
-            (void)control(c, ST_ROLLBACK);
     }
+    /* A read transaction has nothing to commit; COMMIT just ends the
+     * snapshot. If it fails, ROLLBACK must: the connection goes back to the
+     * pool and must not hold an old snapshot. */
+    if (begun && control(c, ST_COMMIT) != BH_OK && !sqlite3_get_autocommit(c->db))
+        (void)control(c, ST_ROLLBACK);
 
     pthread_mutex_lock(&s->pool_mu);
     if (c) {

@@ -15,62 +15,9 @@
 
 #include "check.h"
 #include "store.h"
+#include "store_env.h"
 
 /* ---- helpers ------------------------------------------------------------- */
-
-struct env {
-    char dir[64];
-    char db[128];
-    char files[128];
-};
-
-static void env_init(struct env *e)
-{
-    snprintf(e->dir, sizeof(e->dir), "/tmp/bh-store-XXXXXX");
-    if (!mkdtemp(e->dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    snprintf(e->db, sizeof(e->db), "%s/baohan.db", e->dir);
-    snprintf(e->files, sizeof(e->files), "%s/files", e->dir);
-}
-
-static void remove_tree(const char *path)
-{
-    struct stat sb;
-    if (lstat(path, &sb) != 0)
-        return;
-    if (S_ISDIR(sb.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char sub[512];
-            snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-            remove_tree(sub);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
-static bh_store *open_store(const struct env *e)
-{
-    bh_store *s = NULL;
-    bh_diag d = BH_DIAG_INIT;
-    bh_err err = bh_store_open(e->db, e->files, &s, &d);
-    if (err) {
-        fprintf(stderr, "bh_store_open: %s: %s\n", bh_strerror(err),
-                d.count ? d.items[0].message : "");
-        exit(2);
-    }
-    bh_diag_release(&d);
-    return s;
-}
 
 /* A minimal valid application; `n` makes applyno, token and bidder unique. */
 struct app_buf {
@@ -172,19 +119,6 @@ static void raw_text(const char *db, const char *sql, char *out, size_t cap)
         snprintf(out, cap, "%s", (const char *)sqlite3_column_text(st, 0));
     sqlite3_finalize(st);
     sqlite3_close(h);
-}
-
-static int64_t raw_int(const char *db, const char *sql)
-{
-    sqlite3 *h = NULL;
-    sqlite3_stmt *st = NULL;
-    int64_t v = -1;
-    if (sqlite3_open(db, &h) == SQLITE_OK &&
-        sqlite3_prepare_v2(h, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    sqlite3_close(h);
-    return v;
 }
 
 /* ---- migrations ----------------------------------------------------------- */
@@ -1418,16 +1352,6 @@ static void test_reopen(void)
 }
 
 /* Closing while units are queued: they all finish, and are stored. */
-struct closer {
-    bh_store *s;
-};
-
-static void *closer_main(void *arg)
-{
-    bh_store_close(((struct closer *)arg)->s);
-    return NULL;
-}
-
 static void test_close_drains(void)
 {
     struct env e;
