@@ -22,7 +22,6 @@
 #include "config.h"
 #include "http.h"
 #include "store.h"
-#include "store_shim.h"
 
 #define BH_OK_MESSAGE "成功"
 
