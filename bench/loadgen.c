@@ -604,10 +604,12 @@ static void conn_readable(conn *c)
     if (!c->head_len) {
         size_t from = c->scanned > 3 ? c->scanned - 3 : 0;
         const char *e = memmem(c->buf + from, c->have - from, "\r\n\r\n", 4);
-        if (!e) {
+        if (!e && c->have <= HEAD_MAX) {
             c->scanned = c->have;
-            if (c->have > HEAD_MAX)
-                conn_fail(c, "answer", "head longer than 64 KiB", now);
+            return;
+        }
+        if (!e || (size_t)(e - c->buf) + 4 > HEAD_MAX) {
+            conn_fail(c, "answer", "head longer than 64 KiB", now);
             return;
         }
         c->head_len = (size_t)(e - c->buf) + 4;
