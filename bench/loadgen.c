@@ -733,13 +733,13 @@ static long long proc_cpu_ticks(int pid)
     return (long long)(ut + st);
 }
 
-/* Per-thread CPU of the daemon: the threads named MHD-connection (one per
- * connection) summed, and every other thread on its own (the store's writer
- * and checkpointer, the listener, the outbox: unnamed, so shown by id). */
+/* Per-thread CPU of the daemon, summed by thread name: MHD's event threads
+ * (MHD-worker), the store's writer, syncer and checkpointer, the HTTP
+ * workers, the outbox (baohand names its threads bh-…). */
 #define MAX_TASKS 8192
 typedef struct task_cpu {
     int tid;
-    int is_conn;
+    char name[32];
     long long ticks;
 } task_cpu;
 
@@ -770,7 +770,8 @@ static int task_cpu_read(int pid, task_cpu *out, int max)
                    &st) != 2)
             continue;
         out[n].tid = atoi(e->d_name);
-        out[n].is_conn = strncmp(open_paren + 1, "MHD-connection", 14) == 0;
+        snprintf(out[n].name, sizeof out[n].name, "%.*s", (int)(close_paren - open_paren - 1),
+                 open_paren + 1);
         out[n].ticks = (long long)(ut + st);
         n++;
     }
@@ -784,37 +785,49 @@ static int by_ticks_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Prints the CPU each thread used between two samples, in cores. */
+/* Prints the CPU the threads of each name used between two samples, in
+ * cores, the busiest first. */
 static void task_cpu_report(task_cpu *before, int nb, task_cpu *after, int na, double seconds)
 {
     long hz = sysconf(_SC_CLK_TCK);
-    long long conn = 0;
-    int nconn = 0, nother = 0;
-    task_cpu *other = calloc((size_t)na + 1, sizeof *other);
-    if (!other)
+    task_cpu *byname = calloc((size_t)na + 1, sizeof *byname);
+    int *count = calloc((size_t)na + 1, sizeof *count);
+    int nnames = 0;
+    if (!byname || !count) {
+        free(byname);
+        free(count);
         return;
+    }
     for (int i = 0; i < na; i++) {
         long long base = 0;
         for (int j = 0; j < nb; j++)
             if (before[j].tid == after[i].tid)
                 base = before[j].ticks;
-        long long used = after[i].ticks - base;
-        if (after[i].is_conn) {
-            conn += used;
-            nconn++;
-        } else {
-            other[nother] = after[i];
-            other[nother++].ticks = used;
+        int k = 0;
+        while (k < nnames && strcmp(byname[k].name, after[i].name) != 0)
+            k++;
+        if (k == nnames) {
+            byname[k] = after[i];
+            byname[k].ticks = 0;
+            nnames++;
         }
+        byname[k].ticks += after[i].ticks - base;
+        count[k]++;
+        byname[k].tid = count[k]; /* how many threads share the name */
     }
-    qsort(other, (size_t)nother, sizeof *other, by_ticks_desc);
-    printf("  threads      connections %.2f cores (%d threads)", (double)conn / hz / seconds,
-           nconn);
-    for (int i = 0; i < nother && i < 3; i++)
-        if (other[i].ticks > 0)
-            printf("; thread %d %.2f", other[i].tid, (double)other[i].ticks / hz / seconds);
-    printf("\n");
-    free(other);
+    qsort(byname, (size_t)nnames, sizeof *byname, by_ticks_desc);
+    printf("  threads     ");
+    for (int i = 0, shown = 0; i < nnames && shown < 6; i++) {
+        if (byname[i].ticks <= 0)
+            continue;
+        printf("%s %s", shown++ ? ";" : "", byname[i].name);
+        if (byname[i].tid > 1)
+            printf(" x%d", byname[i].tid);
+        printf(" %.2f", (double)byname[i].ticks / hz / seconds);
+    }
+    printf(" (cores)\n");
+    free(byname);
+    free(count);
 }
 
 static double self_cpu_s(void)

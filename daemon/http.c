@@ -13,6 +13,7 @@
  * thread, or to the blocking handler on a worker thread; either way, unless it
  * is answered on the spot, its connection is suspended (MHD watches it no
  * more) until bh_http_call_finish() resumes it, from whichever thread. */
+#define _GNU_SOURCE /* pthread_setname_np: the workers' name in top and /proc */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -744,6 +745,7 @@ static void queue_work(bh_http_server *s, bh_http_call *r)
 static void *worker_main(void *arg)
 {
     bh_http_server *s = arg;
+    pthread_setname_np(pthread_self(), "bh-http-worker");
     pthread_mutex_lock(&s->work_mu);
     for (;;) {
         while (!s->work_head && !s->workers_stop)
