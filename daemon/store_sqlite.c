@@ -1,17 +1,20 @@
 /* The store (store.h) on SQLite 3: one database file in WAL mode plus a
  * content-addressed directory of file bytes. See docs/internals/store.md.
  *
- * Writes: one connection, owned by one writer thread. bh_store_write()
- * queues a unit of work and sleeps; the writer takes everything queued (up
- * to BATCH_MAX units), runs each unit inside its own SAVEPOINT of one
- * BEGIN IMMEDIATE transaction, commits once (synchronous=FULL: one fsync of
- * the WAL for the whole batch) and only then wakes the callers. Units that
- * arrive while a batch runs join it until it is full, so under load a batch
- * grows to whatever arrived during the previous fsync.
+ * Writes: one connection, owned by one writer thread. bh_store_submit()
+ * queues a unit of work and returns (bh_store_write() submits and sleeps);
+ * the writer takes everything queued (up to BATCH_MAX units), runs each unit
+ * inside its own SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
+ * once (synchronous=NORMAL: no fsync), then hands the batch to the syncer
+ * thread and goes on with the next batch. The syncer fdatasyncs the WAL once
+ * for every batch handed over and only then reports the results (done
+ * callbacks, in submission order). Units that arrive while a batch runs join
+ * it until it is full.
  *
  * Reads: a small pool of query-only connections; each bh_store_read() is one
  * deferred transaction, a consistent snapshot that never waits for the
- * writer (WAL).
+ * writer (WAL), but does wait for the syncer when it may hold a batch that
+ * is committed and not yet durable.
  *
  * Every statement is prepared once per connection and cached; values are
  * always bound, never spliced into SQL text. */
@@ -1017,7 +1020,8 @@ static void recycle(bh_store *s, struct unit *list)
  * commit marker) to the WAL file by then. Checkpoints move frames into the
  * database only after syncing the WAL (every checkpointing connection is
  * FULL or NORMAL, never OFF), and sync the database before the WAL is
- * reused, exactly as under FULL. What NORMAL gives up alone — a commit
+ * reused, exactly as under FULL; and the header of a restarted WAL is
+ * synced before the frames after it under NORMAL too. What NORMAL gives up alone — a commit
  * being durable when COMMIT returns — no caller ever sees.
  *
  * A failed fdatasync leaves the fate of the data unknown (the kernel may
@@ -1419,6 +1423,9 @@ bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx)
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx)
 {
     if (!s || !fn)
+        return BH_EINVAL;
+    /* From a done callback this could wait for the syncer, itself. */
+    if (s->syncer_started && pthread_equal(pthread_self(), s->syncer))
         return BH_EINVAL;
     struct conn *c = NULL;
     pthread_mutex_lock(&s->pool_mu);

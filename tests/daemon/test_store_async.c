@@ -468,6 +468,45 @@ static void test_close_drains(void)
     remove_tree(e.dir);
 }
 
+/* A done callback runs on the syncer: waiting there for a write or a
+ * durable read would wait for itself, so both are refused. */
+struct reentry {
+    bh_store *s;
+    bh_err write_rc, read_rc;
+    struct flag called;
+};
+
+static bh_err nothing_fn(bh_tx *tx, void *ctx)
+{
+    (void)tx;
+    (void)ctx;
+    return BH_OK;
+}
+
+static void reentry_done(void *ctx, bh_err rc)
+{
+    (void)rc;
+    struct reentry *r = ctx;
+    r->write_rc = bh_store_write(r->s, nothing_fn, NULL);
+    r->read_rc = bh_store_read(r->s, nothing_fn, NULL);
+    flag_raise(&r->called);
+}
+
+static void test_no_reentry(void)
+{
+    struct env e;
+    static struct tracker t;
+    bh_store *s = setup(&e, &t, NULL);
+    struct reentry r = {s, BH_OK, BH_OK, FLAG_INIT};
+    CHECK_EQ(bh_store_submit(s, nothing_fn, NULL, reentry_done, &r), BH_OK);
+    flag_wait(&r.called);
+    CHECK_EQ(r.write_rc, BH_EINVAL);
+    CHECK_EQ(r.read_rc, BH_EINVAL);
+    bh_store_close(s);
+    tracker_release(&t);
+    remove_tree(e.dir);
+}
+
 int main(void)
 {
     RUN(test_submit_args);
@@ -476,5 +515,6 @@ int main(void)
     RUN(test_read_waits_for_sync);
     RUN(test_sync_failure);
     RUN(test_close_drains);
+    RUN(test_no_reentry);
     return CHECK_DONE();
 }
