@@ -368,7 +368,7 @@ struct bh_store {
     pthread_cond_t sync_cv;    /* the syncer waits here for batches */
     pthread_cond_t durable_cv; /* readers and the writer wait here for `durable` */
     struct unit *sync_head, *sync_tail;
-    uint64_t in_flight; /* batches handed to the syncer, not yet done */
+    _Atomic uint64_t in_flight; /* batches handed to the syncer, not yet done */
     int sync_closing;
     _Atomic uint64_t durable; /* every batch up to this number is done */
     _Atomic int failed;       /* an fdatasync failed: nothing more is written */
@@ -771,6 +771,16 @@ static void write_batch(bh_store *s)
     for (;;) {
         pthread_mutex_lock(&s->mu);
         struct unit *got = take(s, BATCH_MAX - taken);
+        if (!got && open && !poisoned && taken < BATCH_MAX && !s->closing &&
+            atomic_load(&s->in_flight) > 0) {
+            /* The syncer is busy with earlier batches: committing now would
+             * make this batch wait for the next sync all the same. Keep the
+             * transaction open and run what arrives until the syncer is free
+             * (it signals work_cv) — fewer, larger commits for one fsync. */
+            pthread_cond_wait(&s->work_cv, &s->mu);
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
         pthread_mutex_unlock(&s->mu);
         if (!got)
             break;
@@ -1065,8 +1075,15 @@ static void *syncer_main(void *arg)
         if (ok)
             atomic_store(&s->durable, last);
         s->in_flight -= batches;
+        int idle = s->in_flight == 0;
         pthread_cond_broadcast(&s->durable_cv);
         pthread_mutex_unlock(&s->sync_mu);
+        if (idle) {
+            /* A writer holding a batch open for us may commit it now. */
+            pthread_mutex_lock(&s->mu);
+            pthread_cond_signal(&s->work_cv);
+            pthread_mutex_unlock(&s->mu);
+        }
 
         for (struct unit *u = list; u; u = u->next)
             u->done(u->done_ctx, ok ? u->rc : BH_EIO);
