@@ -41,11 +41,6 @@
 /* The most units one transaction holds: bounds the latency a unit can add
  * to the others in its batch. */
 #define BATCH_MAX 256
-/* Batches committed but not yet synced after which the writer waits for
- * the syncer before running the next one; 0: no limit (see store.md). */
-#ifndef INFLIGHT_MAX
-#define INFLIGHT_MAX 0
-#endif
 /* Finished units kept for reuse (the rest are freed). */
 #define FREE_MAX 1024
 /* Read connections kept open; more concurrent readers wait for one. */
@@ -366,9 +361,9 @@ struct bh_store {
     int syncer_started;
     pthread_mutex_t sync_mu;
     pthread_cond_t sync_cv;    /* the syncer waits here for batches */
-    pthread_cond_t durable_cv; /* readers and the writer wait here for `durable` */
+    pthread_cond_t durable_cv; /* readers wait here for `durable` */
     struct unit *sync_head, *sync_tail;
-    _Atomic uint64_t in_flight; /* batches handed to the syncer, not yet done */
+    _Atomic uint64_t in_flight; /* batches handed over, not yet done (read unlocked) */
     int sync_closing;
     _Atomic uint64_t durable; /* every batch up to this number is done */
     _Atomic int failed;       /* an fdatasync failed: nothing more is written */
@@ -738,7 +733,7 @@ static int run_unit(bh_store *s, struct unit *u)
 }
 
 /* Hands a finished batch (its units in submission order, every result
- * set) to the syncer, and waits while INFLIGHT_MAX batches are unsynced. */
+ * set) to the syncer. */
 static void hand_to_syncer(bh_store *s, struct unit *batch, struct unit *last)
 {
     pthread_mutex_lock(&s->sync_mu);
@@ -749,10 +744,6 @@ static void hand_to_syncer(bh_store *s, struct unit *batch, struct unit *last)
     s->sync_tail = last;
     s->in_flight++;
     pthread_cond_signal(&s->sync_cv);
-#if INFLIGHT_MAX > 0
-    while (s->in_flight >= INFLIGHT_MAX && !atomic_load(&s->failed))
-        pthread_cond_wait(&s->durable_cv, &s->sync_mu);
-#endif
     pthread_mutex_unlock(&s->sync_mu);
 }
 
@@ -951,8 +942,8 @@ static int sync_wal(bh_store *s, const char **what)
             return e;
     }
     struct stat sb;
-    if (s->wal_fd >= 0 && (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev ||
-                           sb.st_ino != s->wal_ino)) {
+    if (s->wal_fd >= 0 &&
+        (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev || sb.st_ino != s->wal_ino)) {
         close(s->wal_fd);
         s->wal_fd = -1;
     }

@@ -41,7 +41,10 @@ struct flag {
     pthread_cond_t cv;
     int up;
 };
-#define FLAG_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0}
+#define FLAG_INIT                                                                                  \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0                                     \
+    }
 
 static void flag_raise(struct flag *f)
 {
@@ -69,9 +72,9 @@ struct hook {
     atomic_int completed; /* the number (1, 2, …) of the last sync completed */
     atomic_int fail;
     atomic_int hold;
-    struct flag holding;  /* the syncer is held */
-    struct flag release;  /* let it go on */
-    struct flag reader;   /* a read is waiting for a sync */
+    struct flag holding; /* the syncer is held */
+    struct flag release; /* let it go on */
+    struct flag reader;  /* a read is waiting for a sync */
 };
 
 static int hook_fn(void *ctx, int event)
@@ -123,8 +126,8 @@ struct tracker {
 struct job {
     struct tracker *t;
     int n;
-    int fail;           /* the unit returns BH_EFORMAT after writing */
-    int begun_at_run;   /* syncs begun when the unit ran */
+    int fail;         /* the unit returns BH_EFORMAT after writing */
+    int begun_at_run; /* syncs begun when the unit ran */
 };
 
 static bh_err job_fn(bh_tx *tx, void *ctx)
