@@ -222,7 +222,8 @@ int main(int argc, char **argv)
             dir = optarg;
             break;
         default:
-            fprintf(stderr, "usage: %s [-a INFLIGHT] [-t THREADS] [-s SECONDS] [-u apply|audit] [-d DIR]\n",
+            fprintf(stderr,
+                    "usage: %s [-a INFLIGHT] [-t THREADS] [-s SECONDS] [-u apply|audit] [-d DIR]\n",
                     argv[0]);
             return 2;
         }
@@ -277,7 +278,8 @@ int main(int argc, char **argv)
         w[i].s = s;
         w[i].id = i;
         w[i].lat_us = malloc(LAT_MAX * sizeof(uint32_t));
-        if (!w[i].lat_us || pthread_create(&th[i], NULL, inflight ? async_main : worker_main, &w[i]) != 0) {
+        if (!w[i].lat_us ||
+            pthread_create(&th[i], NULL, inflight ? async_main : worker_main, &w[i]) != 0) {
             fprintf(stderr, "store_bench: cannot start thread %d\n", i);
             return 1;
         }

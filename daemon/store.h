@@ -362,7 +362,9 @@ typedef bh_err (*bh_tx_fn)(bh_tx *tx, void *ctx);
 /* Runs `fn` as a unit of work in a write transaction; returns fn's result
  * once the transaction holding it is durable (or rolled back). BH_EIO when
  * the commit itself fails (then fn's changes are not stored). BH_EINVAL when
- * called from inside a unit (it would wait for itself). */
+ * called from inside a unit or a done callback (it would wait for itself).
+ * Built on bh_store_submit: the same queue, batches and durability; BH_EIO
+ * without running fn once an fsync of the store has failed. */
 bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 
 /* Called exactly once per submitted unit, after its batch is durable: rc is the unit's own
@@ -384,7 +386,7 @@ bh_err bh_store_submit(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn don
  * committed but not yet fsync'd is visible to no read, so before `fn`
  * runs the read waits until every batch its snapshot may hold is durable
  * (at most one fsync). BH_EIO when that can no longer happen (an fsync of
- * the store failed). */
+ * the store failed); BH_EINVAL from a done callback. */
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 
 /* Counters since open, for tests, benchmarks and the health page: units of

@@ -1,17 +1,20 @@
 /* The store (store.h) on SQLite 3: one database file in WAL mode plus a
  * content-addressed directory of file bytes. See docs/internals/store.md.
  *
- * Writes: one connection, owned by one writer thread. bh_store_write()
- * queues a unit of work and sleeps; the writer takes everything queued (up
- * to BATCH_MAX units), runs each unit inside its own SAVEPOINT of one
- * BEGIN IMMEDIATE transaction, commits once (synchronous=FULL: one fsync of
- * the WAL for the whole batch) and only then wakes the callers. Units that
- * arrive while a batch runs join it until it is full, so under load a batch
- * grows to whatever arrived during the previous fsync.
+ * Writes: one connection, owned by one writer thread. bh_store_submit()
+ * queues a unit of work and returns (bh_store_write() submits and sleeps);
+ * the writer takes everything queued (up to BATCH_MAX units), runs each unit
+ * inside its own SAVEPOINT of one BEGIN IMMEDIATE transaction and commits
+ * once (synchronous=NORMAL: no fsync), then hands the batch to the syncer
+ * thread and goes on with the next batch. The syncer fdatasyncs the WAL once
+ * for every batch handed over and only then reports the results (done
+ * callbacks, in submission order). Units that arrive while a batch runs join
+ * it until it is full.
  *
  * Reads: a small pool of query-only connections; each bh_store_read() is one
  * deferred transaction, a consistent snapshot that never waits for the
- * writer (WAL).
+ * writer (WAL), but does wait for the syncer when it may hold a batch that
+ * is committed and not yet durable.
  *
  * Every statement is prepared once per connection and cached; values are
  * always bound, never spliced into SQL text. */
@@ -38,11 +41,6 @@
 /* The most units one transaction holds: bounds the latency a unit can add
  * to the others in its batch. */
 #define BATCH_MAX 256
-/* Batches committed but not yet synced after which the writer waits for
- * the syncer before running the next one; 0: no limit (see store.md). */
-#ifndef INFLIGHT_MAX
-#define INFLIGHT_MAX 0
-#endif
 /* Finished units kept for reuse (the rest are freed). */
 #define FREE_MAX 1024
 /* Read connections kept open; more concurrent readers wait for one. */
@@ -363,9 +361,9 @@ struct bh_store {
     int syncer_started;
     pthread_mutex_t sync_mu;
     pthread_cond_t sync_cv;    /* the syncer waits here for batches */
-    pthread_cond_t durable_cv; /* readers and the writer wait here for `durable` */
+    pthread_cond_t durable_cv; /* readers wait here for `durable` */
     struct unit *sync_head, *sync_tail;
-    uint64_t in_flight; /* batches handed to the syncer, not yet done */
+    _Atomic uint64_t in_flight; /* batches handed over, not yet done (read unlocked) */
     int sync_closing;
     _Atomic uint64_t durable; /* every batch up to this number is done */
     _Atomic int failed;       /* an fdatasync failed: nothing more is written */
@@ -735,7 +733,7 @@ static int run_unit(bh_store *s, struct unit *u)
 }
 
 /* Hands a finished batch (its units in submission order, every result
- * set) to the syncer, and waits while INFLIGHT_MAX batches are unsynced. */
+ * set) to the syncer. */
 static void hand_to_syncer(bh_store *s, struct unit *batch, struct unit *last)
 {
     pthread_mutex_lock(&s->sync_mu);
@@ -746,10 +744,6 @@ static void hand_to_syncer(bh_store *s, struct unit *batch, struct unit *last)
     s->sync_tail = last;
     s->in_flight++;
     pthread_cond_signal(&s->sync_cv);
-#if INFLIGHT_MAX > 0
-    while (s->in_flight >= INFLIGHT_MAX && !atomic_load(&s->failed))
-        pthread_cond_wait(&s->durable_cv, &s->sync_mu);
-#endif
     pthread_mutex_unlock(&s->sync_mu);
 }
 
@@ -768,6 +762,16 @@ static void write_batch(bh_store *s)
     for (;;) {
         pthread_mutex_lock(&s->mu);
         struct unit *got = take(s, BATCH_MAX - taken);
+        if (!got && open && !poisoned && taken < BATCH_MAX && !s->closing &&
+            atomic_load(&s->in_flight) > 0) {
+            /* The syncer is busy with earlier batches: committing now would
+             * make this batch wait for the next sync all the same. Keep the
+             * transaction open and run what arrives until the syncer is free
+             * (it signals work_cv) — fewer, larger commits for one fsync. */
+            pthread_cond_wait(&s->work_cv, &s->mu);
+            pthread_mutex_unlock(&s->mu);
+            continue;
+        }
         pthread_mutex_unlock(&s->mu);
         if (!got)
             break;
@@ -938,8 +942,8 @@ static int sync_wal(bh_store *s, const char **what)
             return e;
     }
     struct stat sb;
-    if (s->wal_fd >= 0 && (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev ||
-                           sb.st_ino != s->wal_ino)) {
+    if (s->wal_fd >= 0 &&
+        (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev || sb.st_ino != s->wal_ino)) {
         close(s->wal_fd);
         s->wal_fd = -1;
     }
@@ -1017,7 +1021,8 @@ static void recycle(bh_store *s, struct unit *list)
  * commit marker) to the WAL file by then. Checkpoints move frames into the
  * database only after syncing the WAL (every checkpointing connection is
  * FULL or NORMAL, never OFF), and sync the database before the WAL is
- * reused, exactly as under FULL. What NORMAL gives up alone — a commit
+ * reused, exactly as under FULL; and the header of a restarted WAL is
+ * synced before the frames after it under NORMAL too. What NORMAL gives up alone — a commit
  * being durable when COMMIT returns — no caller ever sees.
  *
  * A failed fdatasync leaves the fate of the data unknown (the kernel may
@@ -1061,8 +1066,15 @@ static void *syncer_main(void *arg)
         if (ok)
             atomic_store(&s->durable, last);
         s->in_flight -= batches;
+        int idle = s->in_flight == 0;
         pthread_cond_broadcast(&s->durable_cv);
         pthread_mutex_unlock(&s->sync_mu);
+        if (idle) {
+            /* A writer holding a batch open for us may commit it now. */
+            pthread_mutex_lock(&s->mu);
+            pthread_cond_signal(&s->work_cv);
+            pthread_mutex_unlock(&s->mu);
+        }
 
         for (struct unit *u = list; u; u = u->next)
             u->done(u->done_ctx, ok ? u->rc : BH_EIO);
@@ -1419,6 +1431,9 @@ bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx)
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx)
 {
     if (!s || !fn)
+        return BH_EINVAL;
+    /* From a done callback this could wait for the syncer, itself. */
+    if (s->syncer_started && pthread_equal(pthread_self(), s->syncer))
         return BH_EINVAL;
     struct conn *c = NULL;
     pthread_mutex_lock(&s->pool_mu);

@@ -41,7 +41,10 @@ struct flag {
     pthread_cond_t cv;
     int up;
 };
-#define FLAG_INIT {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0}
+#define FLAG_INIT                                                                                  \
+    {                                                                                              \
+        PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0                                     \
+    }
 
 static void flag_raise(struct flag *f)
 {
@@ -69,9 +72,9 @@ struct hook {
     atomic_int completed; /* the number (1, 2, …) of the last sync completed */
     atomic_int fail;
     atomic_int hold;
-    struct flag holding;  /* the syncer is held */
-    struct flag release;  /* let it go on */
-    struct flag reader;   /* a read is waiting for a sync */
+    struct flag holding; /* the syncer is held */
+    struct flag release; /* let it go on */
+    struct flag reader;  /* a read is waiting for a sync */
 };
 
 static int hook_fn(void *ctx, int event)
@@ -123,8 +126,8 @@ struct tracker {
 struct job {
     struct tracker *t;
     int n;
-    int fail;           /* the unit returns BH_EFORMAT after writing */
-    int begun_at_run;   /* syncs begun when the unit ran */
+    int fail;         /* the unit returns BH_EFORMAT after writing */
+    int begun_at_run; /* syncs begun when the unit ran */
 };
 
 static bh_err job_fn(bh_tx *tx, void *ctx)
@@ -468,6 +471,45 @@ static void test_close_drains(void)
     remove_tree(e.dir);
 }
 
+/* A done callback runs on the syncer: waiting there for a write or a
+ * durable read would wait for itself, so both are refused. */
+struct reentry {
+    bh_store *s;
+    bh_err write_rc, read_rc;
+    struct flag called;
+};
+
+static bh_err nothing_fn(bh_tx *tx, void *ctx)
+{
+    (void)tx;
+    (void)ctx;
+    return BH_OK;
+}
+
+static void reentry_done(void *ctx, bh_err rc)
+{
+    (void)rc;
+    struct reentry *r = ctx;
+    r->write_rc = bh_store_write(r->s, nothing_fn, NULL);
+    r->read_rc = bh_store_read(r->s, nothing_fn, NULL);
+    flag_raise(&r->called);
+}
+
+static void test_no_reentry(void)
+{
+    struct env e;
+    static struct tracker t;
+    bh_store *s = setup(&e, &t, NULL);
+    struct reentry r = {s, BH_OK, BH_OK, FLAG_INIT};
+    CHECK_EQ(bh_store_submit(s, nothing_fn, NULL, reentry_done, &r), BH_OK);
+    flag_wait(&r.called);
+    CHECK_EQ(r.write_rc, BH_EINVAL);
+    CHECK_EQ(r.read_rc, BH_EINVAL);
+    bh_store_close(s);
+    tracker_release(&t);
+    remove_tree(e.dir);
+}
+
 int main(void)
 {
     RUN(test_submit_args);
@@ -476,5 +518,6 @@ int main(void)
     RUN(test_read_waits_for_sync);
     RUN(test_sync_failure);
     RUN(test_close_drains);
+    RUN(test_no_reentry);
     return CHECK_DONE();
 }
