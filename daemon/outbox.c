@@ -6,6 +6,7 @@
  * attempt in its own write unit together with its audit row. Between passes
  * the thread sleeps on a condition variable for at most a second, or until
  * kicked. */
+#define _GNU_SOURCE /* pthread_setname_np */
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -339,6 +340,7 @@ static size_t pass(bh_outbox *o)
 static void *worker(void *arg)
 {
     bh_outbox *o = arg;
+    pthread_setname_np(pthread_self(), "bh-outbox");
     while (!stopping(o)) {
         pass(o);
         pthread_mutex_lock(&o->mu);

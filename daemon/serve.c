@@ -309,7 +309,9 @@ void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn disp
     if (begin(r, req))
         run_pipeline(r, req, dispatch);
     if (r->unit) {
-        bh_err err = bh_store_submit(r->store, r->unit, r, unit_durable, r);
+        /* The protocol units answer refusals with BH_OK and fail only on
+         * errors that mean "retry": no savepoint needed. */
+        bh_err err = bh_store_submit_whole(r->store, r->unit, r, unit_durable, r);
         if (err == BH_OK)
             return; /* unit_durable finishes it */
         unit_done(r, err);

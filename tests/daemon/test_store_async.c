@@ -479,6 +479,41 @@ struct reentry {
     struct flag called;
 };
 
+/* bh_store_submit_whole: no savepoint, so a failing unit takes its whole
+ * transaction with it; the units behind it start a new one. */
+static void test_submit_whole(void)
+{
+    struct env e;
+    static struct tracker t;
+    bh_store *s = setup(&e, &t, NULL);
+    static struct job jobs[10];
+    struct holder g = {FLAG_INIT, FLAG_INIT};
+    /* Hold the writer so that the ten below queue up and are taken into one
+     * transaction together. */
+    CHECK_EQ(bh_store_submit(s, hold_fn, &g, noop_done, NULL), BH_OK);
+    flag_wait(&g.entered);
+    for (int i = 0; i < 10; i++) {
+        jobs[i] = (struct job){&t, i, i == 5, 0};
+        bh_err rc = i < 3 ? bh_store_submit(s, job_fn, &jobs[i], job_done, &jobs[i])
+                          : bh_store_submit_whole(s, job_fn, &jobs[i], job_done, &jobs[i]);
+        CHECK_EQ(rc, BH_OK);
+    }
+    flag_raise(&g.go);
+    tracker_wait(&t, 10);
+    /* 0–5 shared the transaction 5 broke: none of them is stored, each
+     * reported BH_EIO; 6–9 ran in the next one. */
+    for (int i = 0; i < 10; i++) {
+        CHECK_EQ(t.calls[i], 1);
+        CHECK_EQ(t.rc[i], i <= 5 ? BH_EIO : BH_OK);
+    }
+    CHECK_EQ(count_audit(s), 4);
+    bh_store_close(s);
+    CHECK_EQ(raw_int(e.db, "SELECT count(*) FROM audit WHERE at >= 6"), 4);
+    CHECK_EQ(bh_store_submit_whole(NULL, job_fn, NULL, job_done, NULL), BH_EINVAL);
+    tracker_release(&t);
+    remove_tree(e.dir);
+}
+
 static bh_err nothing_fn(bh_tx *tx, void *ctx)
 {
     (void)tx;
@@ -518,6 +553,7 @@ int main(void)
     RUN(test_read_waits_for_sync);
     RUN(test_sync_failure);
     RUN(test_close_drains);
+    RUN(test_submit_whole);
     RUN(test_no_reentry);
     return CHECK_DONE();
 }
