@@ -280,6 +280,14 @@ int bh_utf8_valid(const char *s, size_t len)
             i++;
             continue;
         }
+        /* The common three-byte case (all of CJK): a lead byte that puts no
+         * limit on the second byte (E1..EC, EE, EF), then two continuation
+         * bytes. Everything else takes the full table below. */
+        if (len - i >= 3 && p[i] >= 0xe1 && p[i] <= 0xef && p[i] != 0xed &&
+            (p[i + 1] & 0xc0) == 0x80 && (p[i + 2] & 0xc0) == 0x80) {
+            i += 3;
+            continue;
+        }
         size_t n = utf8_sequence(p + i, len - i);
         if (n == 0)
             return 0;
@@ -297,8 +305,9 @@ size_t bh_utf8_length(const char *s, size_t len)
     size_t count = 0, i = 0;
     for (; len - i >= 8; i += 8) {
         uint64_t w = load8(p + i);
-        uint64_t cont = w & ~(w << 1) & HIGH_BITS;
-        count += 8 - (size_t)__builtin_popcountll(cont);
+        uint64_t cont = (w & ~(w << 1) & HIGH_BITS) >> 7; /* 1 in each such byte */
+        /* The multiplication sums the eight bytes into the top one. */
+        count += 8 - (size_t)((cont * 0x0101010101010101u) >> 56);
     }
     for (; i < len; i++)
         if ((p[i] & 0xc0) != 0x80)

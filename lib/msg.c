@@ -350,17 +350,22 @@ bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned fla
 
 bh_err bh_json_quote(const char *s, size_t len, bh_buf *out)
 {
-    bh_err err = bh_buf_addch(out, '"');
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < len && !err; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (i > run)
-            err = bh_buf_add(out, s + run, i - run);
-        run = i + 1;
-        if (err)
+    /* Every byte is written at least once, between two quotes: room for
+     * that at once, so the runs below rarely grow the buffer. */
+    if (len > SIZE_MAX - 2)
+        return BH_ETOOBIG;
+    bh_err err = bh_buf_reserve(out, len + 2);
+    if (!err)
+        err = bh_buf_addch(out, '"');
+    const char *p = s, *end = s + len;
+    while (!err) {
+        const char *q = bh__json_plain_end(p, end);
+        if (q > p)
+            err = bh_buf_add(out, p, (size_t)(q - p));
+        if (err || q == end)
             break;
+        unsigned char c = (unsigned char)*q;
+        p = q + 1;
         switch (c) {
         case '"':
             err = bh_buf_addstr(out, "\\\"");
@@ -388,17 +393,32 @@ bh_err bh_json_quote(const char *s, size_t len, bh_buf *out)
             break;
         }
     }
-    if (!err && len > run)
-        err = bh_buf_add(out, s + run, len - run);
     if (!err)
         err = bh_buf_addch(out, '"');
     return err;
 }
 
+/* The length of bh_msg_to_json's output when no string needs an escape,
+ * which escapes only lengthen: reserving it up front leaves the appends
+ * below no reallocation to do, and never refuses what would have fit. */
+static size_t json_length_floor(const bh_msg *m, int pretty)
+{
+    size_t n = 2; /* {} */
+    for (size_t i = 0; i < m->count; i++) {
+        const bh_field *f = &m->fields[i];
+        n += f->key_len + 2 + (pretty ? 2 : 1) + f->value_len; /* "key": value */
+        n += f->type == BH_JSTRING ? 2 : 0;
+        n += (i > 0) + (pretty ? 3 : 0); /* , and \n plus two spaces */
+    }
+    return n + (pretty && m->count);
+}
+
 bh_err bh_msg_to_json(const bh_msg *m, unsigned flags, bh_buf *out)
 {
     int pretty = (flags & BH_JSON_PRETTY) != 0;
-    bh_err err = bh_buf_addch(out, '{');
+    bh_err err = bh_buf_reserve(out, json_length_floor(m, pretty));
+    if (!err)
+        err = bh_buf_addch(out, '{');
     for (size_t i = 0; i < m->count && !err; i++) {
         const bh_field *f = &m->fields[i];
         if (i > 0)
