@@ -98,8 +98,11 @@ const bh_field *bh_msg_at(const bh_msg *m, size_t i)
 
 static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
 {
+    /* Lookups are many (every spec of an interface, every set) and keys of
+     * one length are common: the first byte rules most out before memcmp. */
     for (size_t i = 0; i < m->count; i++)
-        if (m->fields[i].key_len == key_len && memcmp(m->fields[i].key, key, key_len) == 0)
+        if (m->fields[i].key_len == key_len && (key_len == 0 || m->fields[i].key[0] == key[0]) &&
+            memcmp(m->fields[i].key, key, key_len) == 0)
             return &m->fields[i];
     return NULL;
 }
@@ -294,9 +297,24 @@ static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key,
         if (!(flags & BH_PARSE_ALLOW_NESTED) && j->p < j->end && (*j->p == '{' || *j->p == '['))
             return bh_diag_add(j->d, BH_ENESTED, key->data, "must be a plain value, not a JSON %s",
                                *j->p == '{' ? "object" : "array");
-        if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
-            return err;
-        if ((err = append(m, key->data, key->len, text->data ? text->data : "", text->len, type)))
+        /* A string without escapes (nearly every value) is taken straight
+         * from the input: the reader would only copy it unchanged. */
+        const char *value = j->p < j->end && *j->p == '"'
+                                ? bh__json_plain_end(j->p + 1, j->end)
+                                : NULL;
+        size_t value_len;
+        if (value && value < j->end && *value == '"') {
+            value_len = (size_t)(value - (j->p + 1));
+            value = j->p + 1;
+            j->p += value_len + 2;
+            type = BH_JSTRING;
+        } else {
+            if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
+                return err;
+            value = text->data ? text->data : "";
+            value_len = text->len;
+        }
+        if ((err = append(m, key->data, key->len, value, value_len, type)))
             return err;
         bh_buf_reset(key);
         bh_buf_reset(text);
