@@ -321,8 +321,10 @@ bh_err bh_encrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
         bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
     for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
+        if (!(spec->flags & BH_F_ENCRYPTED))
+            continue; /* before the lookup: most fields are plain */
         const bh_field *f = bh_msg_get(wire, spec->name);
-        if (!(spec->flags & BH_F_ENCRYPTED) || is_empty(f))
+        if (is_empty(f))
             continue;
         bh_err err;
         if (f->type != BH_JSTRING) {
@@ -365,8 +367,10 @@ bh_err bh_decrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
         bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
     for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
+        if (!(spec->flags & BH_F_ENCRYPTED))
+            continue;
         const bh_field *f = bh_msg_get(plain, spec->name);
-        if (!(spec->flags & BH_F_ENCRYPTED) || is_empty(f))
+        if (is_empty(f))
             continue;
         bh_err err;
         if (f->type != BH_JSTRING) {
