@@ -96,13 +96,19 @@ const bh_field *bh_msg_at(const bh_msg *m, size_t i)
     return i < m->count ? &m->fields[i] : NULL;
 }
 
+/* Whether field `f` is named `key`. Lookups are many (every spec of an
+ * interface, every set) and keys of one length are common: the first byte
+ * rules most out before memcmp. */
+static int named(const bh_field *f, const char *key, size_t key_len)
+{
+    return f->key_len == key_len && (key_len == 0 || f->key[0] == key[0]) &&
+           memcmp(f->key, key, key_len) == 0;
+}
+
 static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
 {
-    /* Lookups are many (every spec of an interface, every set) and keys of
-     * one length are common: the first byte rules most out before memcmp. */
     for (size_t i = 0; i < m->count; i++)
-        if (m->fields[i].key_len == key_len && (key_len == 0 || m->fields[i].key[0] == key[0]) &&
-            memcmp(m->fields[i].key, key, key_len) == 0)
+        if (named(&m->fields[i], key, key_len))
             return &m->fields[i];
     return NULL;
 }
@@ -110,6 +116,20 @@ static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
 const bh_field *bh_msg_get(const bh_msg *m, const char *key)
 {
     return find(m, key, strlen(key));
+}
+
+const bh_field *bh_msg_get_hinted(const bh_msg *m, const char *key, size_t *hint)
+{
+    size_t key_len = strlen(key), n = m->count;
+    size_t start = *hint < n ? *hint : 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = start + k < n ? start + k : start + k - n;
+        if (named(&m->fields[i], key, key_len)) {
+            *hint = i + 1;
+            return &m->fields[i];
+        }
+    }
+    return NULL;
 }
 
 static int ascii_lower(int c)

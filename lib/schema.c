@@ -215,11 +215,12 @@ bh_err bh_field_check(const bh_fspec *spec, const bh_field *f, bh_diag *d)
     return bh_diag_add(d, BH_EINVAL, name, "has no known type");
 }
 
-/* Looks a field up by its spec name: exactly in requests; ignoring case in
+/* Looks a field up by its spec name: exactly in requests (from `*hint`, as
+ * a table's specs mostly come in the message's order); ignoring case in
  * responses, whose field names deployments spell variously (Payurl, payurl). */
-static const bh_field *lookup(const bh_msg *m, const char *name, int nocase)
+static const bh_field *lookup(const bh_msg *m, const char *name, int nocase, size_t *hint)
 {
-    return nocase ? bh_msg_get_nocase(m, name) : bh_msg_get(m, name);
+    return nocase ? bh_msg_get_nocase(m, name) : bh_msg_get_hinted(m, name, hint);
 }
 
 /* Checks every field of a table; a field is required when its flags share a
@@ -229,9 +230,10 @@ static bh_err check_table(const bh_fspec *table, size_t n, const bh_msg *m, unsi
                           int nocase, bh_diag *d)
 {
     bh_err first = BH_OK;
+    size_t hint = 0;
     for (size_t i = 0; i < n; i++) {
         const bh_fspec *spec = &table[i];
-        const bh_field *f = lookup(m, spec->name, nocase);
+        const bh_field *f = lookup(m, spec->name, nocase, &hint);
         bh_err err = BH_OK;
         if (is_empty(f)) {
             if (spec->flags & required)
@@ -319,11 +321,12 @@ bh_err bh_encrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
     bh_err first = bh_sm4_new(key, &sm4);
     if (first)
         bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
+    size_t hint = 0;
     for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
         if (!(spec->flags & BH_F_ENCRYPTED))
             continue; /* before the lookup: most fields are plain */
-        const bh_field *f = bh_msg_get(wire, spec->name);
+        const bh_field *f = bh_msg_get_hinted(wire, spec->name, &hint);
         if (is_empty(f))
             continue;
         bh_err err;
@@ -365,11 +368,12 @@ bh_err bh_decrypt_fields(const bh_iface *iface, const bh_sm4_key *key, const bh_
     bh_err first = bh_sm4_new(key, &sm4);
     if (first)
         bh_diag_add(d, first, "", "cannot set up SM4: %s", bh_strerror(first));
+    size_t hint = 0;
     for (size_t i = 0; sm4 && i < iface->nrequest; i++) {
         const bh_fspec *spec = &iface->request[i];
         if (!(spec->flags & BH_F_ENCRYPTED))
             continue;
-        const bh_field *f = bh_msg_get(plain, spec->name);
+        const bh_field *f = bh_msg_get_hinted(plain, spec->name, &hint);
         if (is_empty(f))
             continue;
         bh_err err;

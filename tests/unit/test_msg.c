@@ -484,6 +484,42 @@ static void test_quote_every_byte_at_every_position(void)
     bh_buf_release(&out);
 }
 
+static void test_get_hinted(void)
+{
+    const char *json = "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\"}";
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(json, strlen(json), 4096, 0, &m, NULL), BH_OK);
+    if (!m)
+        return;
+    /* In order: each found where the hint points, the hint just after it. */
+    size_t hint = 0;
+    static const char *const names[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        const bh_field *f = bh_msg_get_hinted(m, names[i], &hint);
+        CHECK(f && f == bh_msg_get(m, names[i]));
+        CHECK_EQ(hint, i + 1);
+    }
+    /* Out of order, from past the end, from any value: still found. */
+    static const size_t starts[] = {0, 2, 3, 4, 5, SIZE_MAX};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        for (size_t i = 0; i < 4; i++) {
+            hint = starts[s];
+            CHECK(bh_msg_get_hinted(m, names[3 - i], &hint) == bh_msg_get(m, names[3 - i]));
+            CHECK_EQ(hint, 4 - i);
+        }
+        hint = starts[s];
+        CHECK(bh_msg_get_hinted(m, "e", &hint) == NULL);
+        CHECK(bh_msg_get_hinted(m, "", &hint) == NULL);
+        CHECK(bh_msg_get_hinted(m, "ab", &hint) == NULL);
+        CHECK_EQ(hint, starts[s]); /* untouched when nothing is found */
+    }
+    bh_msg *empty = bh_msg_new();
+    hint = 7;
+    CHECK(empty && bh_msg_get_hinted(empty, "a", &hint) == NULL);
+    bh_msg_free(empty);
+    bh_msg_free(m);
+}
+
 int main(void)
 {
     RUN(test_keeps_wire_text);
@@ -498,6 +534,7 @@ int main(void)
     RUN(test_escapes_at_every_position);
     RUN(test_quote_every_byte_at_every_position);
     RUN(test_set_replace_remove_dup);
+    RUN(test_get_hinted);
     RUN(test_array_each);
     RUN(test_mutations);
     return CHECK_DONE();
