@@ -134,65 +134,94 @@ static const uint8_t b64_value[256] = {
 };
 #undef X
 
+/* The number of '=' that end `len` (> 0) characters: at most two count as
+ * padding; any other '=' is an invalid data character. */
+static size_t b64_padding(const unsigned char *s, size_t len)
+{
+    if (s[len - 1] != '=')
+        return 0;
+    return s[len - 2] == '=' ? 2 : 1;
+}
+
+/* Whether the bits of the last data character that fall beyond the final
+ * byte are zero, as they must be, or "Zg==" and "Zh==" would both decode to
+ * "f". */
+static int b64_tail_bits_zero(const unsigned char *s, size_t len, size_t pad)
+{
+    if (pad == 2)
+        return (b64_value[s[len - 3]] & 0x0f) == 0;
+    if (pad == 1)
+        return (b64_value[s[len - 2]] & 0x03) == 0;
+    return 1;
+}
+
 /* Checks every rule and returns the number of bytes the text decodes to, or
  * -1 (as SIZE_MAX) when it is malformed. Kept apart from the decoding so that
- * the output is only touched once the input is known to be good. */
+ * `out` of bh_base64_decode is only touched once the input is known to be
+ * good. */
 static size_t b64_decoded_len(const unsigned char *s, size_t len)
 {
     if (len % 4 != 0)
         return SIZE_MAX;
     if (len == 0)
         return 0;
-    size_t pad = 0;
-    if (s[len - 1] == '=')
-        pad = s[len - 2] == '=' ? 2 : 1;
+    size_t pad = b64_padding(s, len);
     unsigned bad = 0;
     for (size_t i = 0; i < len - pad; i++)
         bad |= b64_value[s[i]];
-    if (bad & 0x80)
-        return SIZE_MAX;
-    /* The bits of the last data character that fall beyond the final byte
-     * must be zero, or "Zg==" and "Zh==" would both decode to "f". */
-    if (pad == 2 && (b64_value[s[len - 3]] & 0x0f) != 0)
-        return SIZE_MAX;
-    if (pad == 1 && (b64_value[s[len - 2]] & 0x03) != 0)
+    if ((bad & 0x80) || !b64_tail_bits_zero(s, len, pad))
         return SIZE_MAX;
     return len / 4 * 3 - pad;
 }
 
-/* Decodes text that b64_decoded_len() found good into its `n` bytes. */
-static void b64_decode_checked(const unsigned char *s, size_t len, size_t n, uint8_t *dst)
+/* Decodes `len` characters (a positive multiple of 4, the last `pad` of them
+ * '=') into their len / 4 * 3 - pad bytes, and returns the OR of the table
+ * values of the data characters: bit 7 set means one was outside the
+ * alphabet, and the bytes written are then meaningless. */
+static unsigned b64_decode_quads(const unsigned char *s, size_t len, size_t pad, uint8_t *dst)
 {
-    /* Every quad but the last is four data characters. */
+    unsigned bad = 0;
     size_t o = 0;
+    /* Every quad but the last is four data characters. */
     for (size_t i = 0; i + 4 < len; i += 4, o += 3) {
-        uint32_t v = (uint32_t)b64_value[s[i]] << 18 | (uint32_t)b64_value[s[i + 1]] << 12 |
-                     (uint32_t)b64_value[s[i + 2]] << 6 | b64_value[s[i + 3]];
+        unsigned a = b64_value[s[i]], b = b64_value[s[i + 1]], c = b64_value[s[i + 2]],
+                 d = b64_value[s[i + 3]];
+        bad |= a | b | c | d;
+        uint32_t v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 | d;
         dst[o] = (uint8_t)(v >> 16);
         dst[o + 1] = (uint8_t)(v >> 8);
         dst[o + 2] = (uint8_t)v;
     }
-    /* The last quad: padding positions read as zero, which the checks made
-     * exact. */
+    /* The last quad: padding positions read as zero. */
     const unsigned char *q = s + len - 4;
     uint32_t v = 0;
-    for (size_t k = 0; k < 4; k++)
-        v = v << 6 | (q[k] == '=' ? 0u : b64_value[q[k]]);
+    for (size_t k = 0; k < 4; k++) {
+        unsigned x = k < 4 - pad ? b64_value[q[k]] : 0u;
+        bad |= x;
+        v = v << 6 | (x & 63);
+    }
     uint8_t bytes[3] = {(uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
-    for (size_t k = 0; o < n; k++)
+    for (size_t k = 0; k < 3 - pad; k++)
         dst[o++] = bytes[k];
+    return bad;
 }
 
 bh_err bh_base64_decode_to(const char *text, size_t len, void *out, size_t size, size_t *n)
 {
+    /* One pass that decodes and validates together: `out` is the caller's
+     * scratch, which an error may leave written. */
     const unsigned char *s = (const unsigned char *)text;
-    size_t want = b64_decoded_len(s, len);
-    if (want == SIZE_MAX)
+    if (len % 4 != 0)
         return BH_EBASE64;
+    if (len == 0) {
+        *n = 0;
+        return BH_OK;
+    }
+    size_t pad = b64_padding(s, len), want = len / 4 * 3 - pad;
     if (want > size)
-        return BH_ETOOBIG;
-    if (want)
-        b64_decode_checked(s, len, want, out);
+        return b64_decoded_len(s, len) == SIZE_MAX ? BH_EBASE64 : BH_ETOOBIG;
+    if ((b64_decode_quads(s, len, pad, out) & 0x80) || !b64_tail_bits_zero(s, len, pad))
+        return BH_EBASE64;
     *n = want;
     return BH_OK;
 }
@@ -208,7 +237,7 @@ bh_err bh_base64_decode(const char *text, size_t len, bh_buf *out)
     bh_err err = bh_buf_reserve(out, n);
     if (err)
         return err;
-    b64_decode_checked(s, len, n, (uint8_t *)out->data + out->len);
+    (void)b64_decode_quads(s, len, len / 4 * 3 - n, (uint8_t *)out->data + out->len);
     out->len += n;
     out->data[out->len] = '\0';
     return BH_OK;
