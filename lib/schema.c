@@ -48,6 +48,11 @@ static int credit_code_valid(const char *s, size_t len)
         return 0;
     int sum = 0, value[18];
     for (size_t i = 0; i < 18; i++) {
+        /* Digits, most of a code, without the search. */
+        if (s[i] >= '0' && s[i] <= '9') {
+            value[i] = s[i] - '0';
+            continue;
+        }
         const char *at = s[i] ? strchr(alphabet, s[i]) : NULL;
         if (!at)
             return 0;
@@ -56,6 +61,13 @@ static int credit_code_valid(const char *s, size_t len)
     for (int i = 0; i < 17; i++)
         sum += value[i] * weights[i];
     return value[17] == (31 - sum % 31) % 31;
+}
+
+/* Whether `c` ends a URL's host: the path, query or fragment begins (or
+ * the text ends). */
+static int ends_host(char c)
+{
+    return c == '\0' || c == '/' || c == '?' || c == '#';
 }
 
 static int url_valid(const char *s, size_t len)
@@ -68,7 +80,7 @@ static int url_valid(const char *s, size_t len)
     else
         return 0;
     size_t host = 0;
-    while (scheme + host < len && !strchr("/?#", s[scheme + host]))
+    while (scheme + host < len && !ends_host(s[scheme + host]))
         host++;
     if (host == 0)
         return 0;
