@@ -41,6 +41,15 @@ bh_err bh_buf_reserve(bh_buf *b, size_t extra)
 
 bh_err bh_buf_add(bh_buf *b, const void *data, size_t len)
 {
+    /* Most appends fit in what is already allocated (cap never exceeds
+     * max + 1): no need for the overflow-checked growth below. */
+    if (len < b->cap - b->len) {
+        if (len)
+            memcpy(b->data + b->len, data, len);
+        b->len += len;
+        b->data[b->len] = '\0';
+        return BH_OK;
+    }
     bh_err err = bh_buf_reserve(b, len);
     if (err)
         return err;

@@ -1,8 +1,12 @@
 /* SM3, SM4-ECB/PKCS#7, MD5 and randomness through OpenSSL 3's EVP interface
  * (see include/baohan/gm.h and docs/internals/gm.md).
  *
- * No state outlives a call: every function builds its own EVP context, so
- * they are all thread-safe without locks. Padding is added and checked here,
+ * The only state that outlives a call is the SM3 and SM4 algorithm objects,
+ * fetched from OpenSSL's provider once (pthread_once) and read-only after:
+ * an implicit fetch (EVP_sm3() handed to an Init) looks the provider up under
+ * a lock on every call, which showed in profiles of the daemon. Every call
+ * still builds its own EVP context, so all functions are thread-safe without
+ * locks of our own. Padding is added and checked here,
  * not by OpenSSL, so that a bad padding is a precise BH_EDECRYPT and the
  * check is the strict PKCS#7 one (every padding byte equal to the count). */
 #include <limits.h>
@@ -10,6 +14,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <pthread.h>
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -23,11 +29,38 @@
  * bytes, a multiple of the SM4 block. */
 #define EVP_CHUNK ((size_t)1 << 30)
 
+/* The algorithms, fetched once for the life of the process (never freed:
+ * they are shared by every thread until exit). NULL when the provider lacks
+ * them, which every user reports as BH_ECRYPTO. */
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sm3_md;
+static EVP_CIPHER *sm4_ecb;
+
+static void fetch_algorithms(void)
+{
+    sm3_md = EVP_MD_fetch(NULL, "SM3", NULL);
+    sm4_ecb = EVP_CIPHER_fetch(NULL, "SM4-ECB", NULL);
+}
+
+static const EVP_MD *sm3_algorithm(void)
+{
+    pthread_once(&fetch_once, fetch_algorithms);
+    return sm3_md;
+}
+
+static const EVP_CIPHER *sm4_algorithm(void)
+{
+    pthread_once(&fetch_once, fetch_algorithms);
+    return sm4_ecb;
+}
+
 static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out,
                      unsigned int want)
 {
     if (!data && len)
         return BH_EINVAL;
+    if (!md)
+        return BH_ECRYPTO;
     unsigned int n = 0;
     /* Never hand OpenSSL a NULL pointer, even for zero bytes. */
     static const uint8_t empty[1] = {0};
@@ -38,7 +71,7 @@ static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *ou
 
 bh_err bh_sm3(const void *data, size_t len, uint8_t out[BH_SM3_LEN])
 {
-    return digest(EVP_sm3(), data, len, out, BH_SM3_LEN);
+    return digest(sm3_algorithm(), data, len, out, BH_SM3_LEN);
 }
 
 bh_err bh_sm3_hex(const void *data, size_t len, char out[BH_SM3_HEX_LEN + 1])
@@ -96,11 +129,13 @@ bh_err bh_sm4_key_parse(const char *text, bh_sm4_key *out, bh_diag *d, const cha
     return err;
 }
 
-/* A keyed cipher: OpenSSL's cipher lookup and the key schedule are done
- * once, and ECB without padding is stateless between calls, so the two
- * contexts serve any number of operations. */
+/* A keyed cipher: the key schedule of each direction is done once, on its
+ * first use (a message is only ever decrypted or only encrypted, so the
+ * other direction's context and schedule would be wasted), and ECB without
+ * padding is stateless between calls, so each context serves any number of
+ * operations. */
 struct bh_sm4 {
-    EVP_CIPHER *cipher;
+    uint8_t key[BH_SM4_KEY_LEN];
     EVP_CIPHER_CTX *enc;
     EVP_CIPHER_CTX *dec;
 };
@@ -109,11 +144,29 @@ void bh_sm4_free(bh_sm4 *c)
 {
     if (!c)
         return;
-    /* OpenSSL cleanses the key schedules. */
+    /* OpenSSL cleanses the key schedules; the key copy is ours to wipe. */
     EVP_CIPHER_CTX_free(c->enc);
     EVP_CIPHER_CTX_free(c->dec);
-    EVP_CIPHER_free(c->cipher);
+    bh_wipe(c->key, sizeof c->key);
     free(c);
+}
+
+/* The context for one direction, keyed on first use; NULL on failure. */
+static EVP_CIPHER_CTX *sm4_context(bh_sm4 *c, int encrypt)
+{
+    EVP_CIPHER_CTX **slot = encrypt ? &c->enc : &c->dec;
+    if (*slot)
+        return *slot;
+    const EVP_CIPHER *cipher = sm4_algorithm();
+    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
+    if (!cipher || !ctx || !EVP_CipherInit_ex(ctx, cipher, NULL, c->key, NULL, encrypt) ||
+        !EVP_CIPHER_CTX_set_padding(ctx, 0)) {
+        EVP_CIPHER_CTX_free(ctx);
+        return NULL;
+    }
+    *slot = ctx;
+    return ctx;
 }
 
 bh_err bh_sm4_new(const bh_sm4_key *key, bh_sm4 **out)
@@ -123,20 +176,14 @@ bh_err bh_sm4_new(const bh_sm4_key *key, bh_sm4 **out)
     *out = NULL;
     if (!key)
         return BH_EINVAL;
+    /* SM4 missing from the provider is reported here, as it always was;
+     * the contexts follow on first use. */
+    if (!sm4_algorithm())
+        return BH_ECRYPTO;
     bh_sm4 *c = calloc(1, sizeof *c);
     if (!c)
         return BH_ENOMEM;
-    c->cipher = EVP_CIPHER_fetch(NULL, "SM4-ECB", NULL);
-    c->enc = EVP_CIPHER_CTX_new();
-    c->dec = EVP_CIPHER_CTX_new();
-    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
-    if (!c->cipher || !c->enc || !c->dec ||
-        !EVP_EncryptInit_ex(c->enc, c->cipher, NULL, key->bytes, NULL) ||
-        !EVP_DecryptInit_ex(c->dec, c->cipher, NULL, key->bytes, NULL) ||
-        !EVP_CIPHER_CTX_set_padding(c->enc, 0) || !EVP_CIPHER_CTX_set_padding(c->dec, 0)) {
-        bh_sm4_free(c);
-        return BH_ECRYPTO;
-    }
+    memcpy(c->key, key->bytes, sizeof c->key);
     *out = c;
     return BH_OK;
 }
@@ -145,7 +192,11 @@ bh_err bh_sm4_blocks(bh_sm4 *c, int encrypt, const uint8_t *in, uint8_t *out, si
 {
     if (!c || len % BH_SM4_BLOCK != 0 || (len && (!in || !out)))
         return BH_EINVAL;
-    EVP_CIPHER_CTX *ctx = encrypt ? c->enc : c->dec;
+    if (len == 0)
+        return BH_OK;
+    EVP_CIPHER_CTX *ctx = sm4_context(c, encrypt);
+    if (!ctx)
+        return BH_ECRYPTO;
     for (size_t done = 0; done < len;) {
         size_t chunk = len - done < EVP_CHUNK ? len - done : EVP_CHUNK;
         int n = 0;
@@ -211,6 +262,33 @@ bh_err bh_sm4_encrypt(const bh_sm4_key *key, const void *plain, size_t len, bh_b
     return err;
 }
 
+/* Decrypts `len` bytes of `cipher` into `p` (which may be `cipher`) and
+ * checks the padding; `*plain_len` receives the plaintext length. On error
+ * the caller wipes `p`. */
+static bh_err decrypt_into(bh_sm4 *c, const void *cipher, size_t len, uint8_t *p,
+                           size_t *plain_len)
+{
+    *plain_len = 0;
+    if (len == 0 || len % BH_SM4_BLOCK != 0)
+        return BH_EDECRYPT;
+    bh_err err = bh_sm4_blocks(c, 0, cipher, p, len);
+    if (err)
+        return err;
+    /* Strict PKCS#7: the count is 1..16 and every padding byte equals it.
+     * Checked without early exit so a wrong key and a wrong byte take the
+     * same time. */
+    unsigned pad = p[len - 1];
+    unsigned bad = (pad == 0) | (pad > BH_SM4_BLOCK);
+    for (unsigned i = 1; i <= BH_SM4_BLOCK; i++) {
+        unsigned in_pad = i <= pad;
+        bad |= in_pad & (p[len - i] != pad);
+    }
+    if (bad)
+        return BH_EDECRYPT;
+    *plain_len = len - pad;
+    return BH_OK;
+}
+
 /* Decrypts into a fresh heap block, checks the padding, and hands back the
  * block and the plaintext length. The caller wipes and frees the block. */
 static bh_err decrypt_block(bh_sm4 *c, const void *cipher, size_t len, uint8_t **plain,
@@ -223,28 +301,13 @@ static bh_err decrypt_block(bh_sm4 *c, const void *cipher, size_t len, uint8_t *
     uint8_t *p = malloc(len);
     if (!p)
         return BH_ENOMEM;
-    bh_err err = bh_sm4_blocks(c, 0, cipher, p, len);
+    bh_err err = decrypt_into(c, cipher, len, p, plain_len);
     if (err) {
         bh_wipe(p, len);
         free(p);
         return err;
     }
-    /* Strict PKCS#7: the count is 1..16 and every padding byte equals it.
-     * Checked without early exit so a wrong key and a wrong byte take the
-     * same time. */
-    unsigned pad = p[len - 1];
-    unsigned bad = (pad == 0) | (pad > BH_SM4_BLOCK);
-    for (unsigned i = 1; i <= BH_SM4_BLOCK; i++) {
-        unsigned in_pad = i <= pad;
-        bad |= in_pad & (p[len - i] != pad);
-    }
-    if (bad) {
-        bh_wipe(p, len);
-        free(p);
-        return BH_EDECRYPT;
-    }
     *plain = p;
-    *plain_len = len - pad;
     return BH_OK;
 }
 
@@ -296,18 +359,25 @@ bh_err bh_sm4_encrypt_field(const bh_sm4_key *key, const char *plain, size_t len
     return err;
 }
 
+/* Field values are short (a name, an account number): up to this many
+ * bytes of ciphertext are decoded and decrypted on the stack, with no heap
+ * block to allocate. */
+#define FIELD_STACK 768
+
 bh_err bh_sm4_decrypt_field_with(bh_sm4 *c, const char *b64, size_t len, bh_buf *out)
 {
     if (!c || !out || (!b64 && len))
         return BH_EINVAL;
-    bh_buf cipher;
-    bh_buf_init(&cipher, SIZE_MAX - 1);
-    uint8_t *p = NULL;
-    size_t n = 0;
-    bh_err err = bh_base64_decode(b64, len, &cipher);
+    /* The Base64 is decoded into one private block and decrypted in place. */
+    uint8_t small[FIELD_STACK];
+    size_t size = len / 4 * 3, cipher_len = 0, n = 0;
+    uint8_t *p = small;
+    if (size > sizeof small && !(p = malloc(size)))
+        return BH_ENOMEM;
+    bh_err err = bh_base64_decode_to(b64, len, p, size, &cipher_len);
     if (err)
         goto out;
-    err = decrypt_block(c, cipher.data, cipher.len, &p, &n);
+    err = decrypt_into(c, p, cipher_len, p, &n);
     if (err)
         goto out;
     /* The padding was right, so the key almost surely was: what is left to
@@ -320,11 +390,9 @@ bh_err bh_sm4_decrypt_field_with(bh_sm4 *c, const char *b64, size_t len, bh_buf 
     /* All checks passed before `out` is touched, so errors append nothing. */
     err = bh_buf_add(out, p, n);
 out:
-    if (p) {
-        bh_wipe(p, cipher.len);
+    bh_wipe(p, cipher_len);
+    if (p != small)
         free(p);
-    }
-    bh_buf_release(&cipher);
     return err;
 }
 

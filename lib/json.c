@@ -103,8 +103,7 @@ static bh_err read_string(bh__json *j, bh_buf *out, const char *key)
     j->p++; /* the opening quote */
     for (;;) {
         const char *run = j->p;
-        while (j->p < j->end && *j->p != '"' && *j->p != '\\' && (unsigned char)*j->p >= 0x20)
-            j->p++;
+        j->p = bh__json_plain_end(j->p, j->end);
         if (out && j->p > run && (err = bh_buf_add(out, run, (size_t)(j->p - run))))
             return err;
         if (j->p >= j->end)

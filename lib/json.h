@@ -5,6 +5,8 @@
 #define BAOHAN_JSON_INTERNAL_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
 
 #include "baohan/buf.h"
 #include "baohan/error.h"
@@ -43,5 +45,29 @@ bh_err bh__json_end(bh__json *j);
 
 /* 1 when `s` is exactly one JSON number as RFC 8259 writes it. */
 int bh__json_is_number(const char *s, size_t len);
+
+/* The first byte in [p, end) that a JSON string cannot hold as it is — '"',
+ * '\\' or a control character below 0x20 — or `end`. Both the reader and
+ * bh_json_quote() copy the plain run before it in one go. Eight bytes at a
+ * time: for a word w, (w - 0x01..01 * n) & ~w & 0x80..80 is non-zero exactly
+ * when some byte of w is below n (n <= 0x80), so a byte equal to c is a zero
+ * byte of w ^ (0x01..01 * c). The word test only says whether the word holds
+ * such a byte; the byte loop then finds which. */
+static inline const char *bh__json_plain_end(const char *p, const char *end)
+{
+    const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+    while (end - p >= 8) {
+        uint64_t w, q, b;
+        memcpy(&w, p, sizeof w);
+        q = w ^ (ones * '"');
+        b = w ^ (ones * '\\');
+        if (((w - ones * 0x20) & ~w & high) | ((q - ones) & ~q & high) | ((b - ones) & ~b & high))
+            break;
+        p += 8;
+    }
+    while (p < end && *p != '"' && *p != '\\' && (unsigned char)*p >= 0x20)
+        p++;
+    return p;
+}
 
 #endif

@@ -96,10 +96,19 @@ const bh_field *bh_msg_at(const bh_msg *m, size_t i)
     return i < m->count ? &m->fields[i] : NULL;
 }
 
+/* Whether field `f` is named `key`. Lookups are many (every spec of an
+ * interface, every set) and keys of one length are common: the first byte
+ * rules most out before memcmp. */
+static int named(const bh_field *f, const char *key, size_t key_len)
+{
+    return f->key_len == key_len && (key_len == 0 || f->key[0] == key[0]) &&
+           memcmp(f->key, key, key_len) == 0;
+}
+
 static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
 {
     for (size_t i = 0; i < m->count; i++)
-        if (m->fields[i].key_len == key_len && memcmp(m->fields[i].key, key, key_len) == 0)
+        if (named(&m->fields[i], key, key_len))
             return &m->fields[i];
     return NULL;
 }
@@ -107,6 +116,20 @@ static bh_field *find(const bh_msg *m, const char *key, size_t key_len)
 const bh_field *bh_msg_get(const bh_msg *m, const char *key)
 {
     return find(m, key, strlen(key));
+}
+
+const bh_field *bh_msg_get_hinted(const bh_msg *m, const char *key, size_t *hint)
+{
+    size_t key_len = strlen(key), n = m->count;
+    size_t start = *hint < n ? *hint : 0;
+    for (size_t k = 0; k < n; k++) {
+        size_t i = start + k < n ? start + k : start + k - n;
+        if (named(&m->fields[i], key, key_len)) {
+            *hint = i + 1;
+            return &m->fields[i];
+        }
+    }
+    return NULL;
 }
 
 static int ascii_lower(int c)
@@ -294,9 +317,24 @@ static bh_err parse_members(bh__json *j, bh_msg *m, unsigned flags, bh_buf *key,
         if (!(flags & BH_PARSE_ALLOW_NESTED) && j->p < j->end && (*j->p == '{' || *j->p == '['))
             return bh_diag_add(j->d, BH_ENESTED, key->data, "must be a plain value, not a JSON %s",
                                *j->p == '{' ? "object" : "array");
-        if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
-            return err;
-        if ((err = append(m, key->data, key->len, text->data ? text->data : "", text->len, type)))
+        /* A string without escapes (nearly every value) is taken straight
+         * from the input: the reader would only copy it unchanged. */
+        const char *value = j->p < j->end && *j->p == '"'
+                                ? bh__json_plain_end(j->p + 1, j->end)
+                                : NULL;
+        size_t value_len;
+        if (value && value < j->end && *value == '"') {
+            value_len = (size_t)(value - (j->p + 1));
+            value = j->p + 1;
+            j->p += value_len + 2;
+            type = BH_JSTRING;
+        } else {
+            if ((err = bh__json_value(j, text, &type, BH_MSG_MAX_DEPTH, key->data)))
+                return err;
+            value = text->data ? text->data : "";
+            value_len = text->len;
+        }
+        if ((err = append(m, key->data, key->len, value, value_len, type)))
             return err;
         bh_buf_reset(key);
         bh_buf_reset(text);
@@ -350,17 +388,22 @@ bh_err bh_msg_parse(const char *json, size_t len, size_t max_bytes, unsigned fla
 
 bh_err bh_json_quote(const char *s, size_t len, bh_buf *out)
 {
-    bh_err err = bh_buf_addch(out, '"');
-    size_t run = 0; /* start of the bytes not yet copied */
-    for (size_t i = 0; i < len && !err; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
-            continue;
-        if (i > run)
-            err = bh_buf_add(out, s + run, i - run);
-        run = i + 1;
-        if (err)
+    /* Every byte is written at least once, between two quotes: room for
+     * that at once, so the runs below rarely grow the buffer. */
+    if (len > SIZE_MAX - 2)
+        return BH_ETOOBIG;
+    bh_err err = bh_buf_reserve(out, len + 2);
+    if (!err)
+        err = bh_buf_addch(out, '"');
+    const char *p = s, *end = s + len;
+    while (!err) {
+        const char *q = bh__json_plain_end(p, end);
+        if (q > p)
+            err = bh_buf_add(out, p, (size_t)(q - p));
+        if (err || q == end)
             break;
+        unsigned char c = (unsigned char)*q;
+        p = q + 1;
         switch (c) {
         case '"':
             err = bh_buf_addstr(out, "\\\"");
@@ -388,17 +431,32 @@ bh_err bh_json_quote(const char *s, size_t len, bh_buf *out)
             break;
         }
     }
-    if (!err && len > run)
-        err = bh_buf_add(out, s + run, len - run);
     if (!err)
         err = bh_buf_addch(out, '"');
     return err;
 }
 
+/* The length of bh_msg_to_json's output when no string needs an escape,
+ * which escapes only lengthen: reserving it up front leaves the appends
+ * below no reallocation to do, and never refuses what would have fit. */
+static size_t json_length_floor(const bh_msg *m, int pretty)
+{
+    size_t n = 2; /* {} */
+    for (size_t i = 0; i < m->count; i++) {
+        const bh_field *f = &m->fields[i];
+        n += f->key_len + 2 + (pretty ? 2 : 1) + f->value_len; /* "key": value */
+        n += f->type == BH_JSTRING ? 2 : 0;
+        n += (i > 0) + (pretty ? 3 : 0); /* , and \n plus two spaces */
+    }
+    return n + (pretty && m->count);
+}
+
 bh_err bh_msg_to_json(const bh_msg *m, unsigned flags, bh_buf *out)
 {
     int pretty = (flags & BH_JSON_PRETTY) != 0;
-    bh_err err = bh_buf_addch(out, '{');
+    bh_err err = bh_buf_reserve(out, json_length_floor(m, pretty));
+    if (!err)
+        err = bh_buf_addch(out, '{');
     for (size_t i = 0; i < m->count && !err; i++) {
         const bh_field *f = &m->fields[i];
         if (i > 0)

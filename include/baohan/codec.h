@@ -38,6 +38,14 @@ bh_err bh_base64_encode(const void *data, size_t len, bh_buf *out) BH_MUST_CHECK
  * unchanged. The empty string decodes to nothing. */
 bh_err bh_base64_decode(const char *text, size_t len, bh_buf *out) BH_MUST_CHECK;
 
+/* bh_base64_decode into a caller's array of `size` bytes (len / 4 * 3 is
+ * always enough), for callers that decode small values on the stack. `*n`
+ * receives the byte count. BH_EBASE64 as above, then BH_ETOOBIG when the
+ * bytes do not fit. It validates while it decodes, so on error `*n` is
+ * untouched but `out` may have been written: scratch, not a result. */
+bh_err bh_base64_decode_to(const char *text, size_t len, void *out, size_t size,
+                           size_t *n) BH_MUST_CHECK;
+
 /* 1 when `len` bytes are well-formed UTF-8 (no overlong forms, no surrogates,
  * nothing above U+10FFFF), else 0. */
 int bh_utf8_valid(const char *s, size_t len);

@@ -1,7 +1,8 @@
 /* The cryptography of the wire: SM3 (signatures), SM4-ECB with PKCS#7 padding
  * (field encryption), MD5 (file fingerprints) and a CSPRNG, all through
- * OpenSSL 3's EVP interface. No global state: every call is independent and
- * thread-safe. */
+ * OpenSSL 3's EVP interface. Every call is independent and thread-safe; the
+ * only global state is the SM3 and SM4 algorithms, fetched from OpenSSL once
+ * per process. */
 #ifndef BAOHAN_GM_H
 #define BAOHAN_GM_H
 

@@ -72,6 +72,13 @@ const bh_field *bh_msg_at(const bh_msg *m, size_t i);
 /* The field named exactly `key`, or NULL. */
 const bh_field *bh_msg_get(const bh_msg *m, const char *key);
 
+/* bh_msg_get for a series of lookups: the search starts at field `*hint`
+ * (wrapping round) and leaves `*hint` just after the field found, so names
+ * looked up in the message's own order cost one comparison each (the
+ * interface tables list fields in the order requests carry them). Start
+ * `*hint` at 0; any value is safe. */
+const bh_field *bh_msg_get_hinted(const bh_msg *m, const char *key, size_t *hint);
+
 /* The first field whose name equals `key` ignoring ASCII case, or NULL (for
  * response fields such as Payurl/payurl). */
 const bh_field *bh_msg_get_nocase(const bh_msg *m, const char *key);

@@ -325,6 +325,173 @@ static void test_utf8_printable(void)
     CHECK_STR(out, "");
 }
 
+/* An independent reference decoder: one character at a time, by strchr on
+ * the alphabet. Returns the byte count, or -1 when the text is not strict
+ * Base64 (length, alphabet, padding only at the end, zero unused bits). */
+static long ref_base64_decode(const unsigned char *s, size_t len, uint8_t *out)
+{
+    static const char alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    if (len % 4 != 0)
+        return -1;
+    size_t data = len;
+    while (data > 0 && len - data < 2 && s[data - 1] == '=')
+        data--;
+    uint32_t acc = 0;
+    int bits = 0;
+    long n = 0;
+    for (size_t i = 0; i < data; i++) {
+        const char *at = s[i] ? strchr(alphabet, s[i]) : NULL;
+        if (!at)
+            return -1;
+        acc = acc << 6 | (uint32_t)(at - alphabet);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            out[n++] = (uint8_t)(acc >> bits);
+            acc &= (1u << bits) - 1;
+        }
+    }
+    /* Leftover bits must be zero, and one data character alone in the last
+     * quad (three '=') cannot occur: "A===" is refused by the '=' check. */
+    if (acc != 0)
+        return -1;
+    return n;
+}
+
+/* Decodes with both entry points and compares with the reference; on error
+ * the output must be untouched. */
+static int base64_agrees(const unsigned char *s, size_t len)
+{
+    uint8_t want[64], got_to[64] = {0};
+    long n = ref_base64_decode(s, len, want);
+    bh_buf b;
+    bh_buf_init(&b, 1024);
+    int ok = bh_buf_addstr(&b, "pre") == BH_OK;
+    bh_err err = bh_base64_decode((const char *)s, len, &b);
+    size_t n_to = 12345;
+    bh_err err_to = bh_base64_decode_to((const char *)s, len, got_to, sizeof got_to, &n_to);
+    if (n < 0) {
+        ok = ok && err == BH_EBASE64 && b.len == 3 && strcmp(b.data, "pre") == 0;
+        ok = ok && err_to == BH_EBASE64 && n_to == 12345;
+    } else {
+        ok = ok && err == BH_OK && b.len == 3 + (size_t)n && memcmp(b.data + 3, want, n) == 0 &&
+             b.data[b.len] == '\0';
+        ok = ok && err_to == BH_OK && n_to == (size_t)n && memcmp(got_to, want, n) == 0;
+    }
+    bh_buf_release(&b);
+    return ok;
+}
+
+/* Every byte value at every position of a quad, in the last quad and in a
+ * quad before it, with '=' anywhere: the table-driven decoder must accept
+ * and refuse exactly what the reference does. */
+static void test_base64_every_character(void)
+{
+    long mismatches = 0, accepted = 0;
+    unsigned char s[12];
+    const char *prefix = "Zm9vYmFy"; /* two quads before the one varied */
+    for (size_t lead = 0; lead <= 8; lead += 4) {
+        memcpy(s, prefix, lead);
+        for (int pos = 0; pos < 4; pos++) {
+            for (int c = 0; c < 256; c++) {
+                /* The varied character among three fixed ones, which are a
+                 * plain quad, or a quad ending in one or two '='. */
+                static const char *const quads[] = {"QUJD", "QUI=", "QQ==", "AAAA", "+/+/"};
+                for (size_t q = 0; q < sizeof quads / sizeof quads[0]; q++) {
+                    memcpy(s + lead, quads[q], 4);
+                    s[lead + pos] = (unsigned char)c;
+                    mismatches += !base64_agrees(s, lead + 4);
+                    accepted += ref_base64_decode(s, lead + 4, (uint8_t[12]){0}) >= 0;
+                    /* The same quad followed by another: padding inside. */
+                    if (lead + 8 <= sizeof s) {
+                        memcpy(s + lead + 4, "QUJD", 4);
+                        mismatches += !base64_agrees(s, lead + 8);
+                    }
+                }
+            }
+        }
+    }
+    CHECK_EQ(mismatches, 0);
+    CHECK(accepted > 1000); /* the loop did exercise valid text */
+    /* Every arrangement of data characters and '=' over two quads. */
+    static const char pieces[] = {'A', 'g', 'Q', '=', '+', '/', '*', '\0'};
+    mismatches = 0;
+    for (unsigned long k = 0; k < 8ul * 8 * 8 * 8 * 8 * 8; k++) {
+        unsigned char t[8] = {'Z', 'm', '9', 'v'};
+        unsigned long x = k;
+        for (int i = 2; i < 8; i++, x /= 8)
+            t[i] = (unsigned char)pieces[x % 8];
+        mismatches += !base64_agrees(t, 8);
+    }
+    CHECK_EQ(mismatches, 0);
+    /* Too small an array for bh_base64_decode_to. */
+    uint8_t three[3];
+    size_t n = 7;
+    CHECK_EQ(bh_base64_decode_to("Zm9vYg==", 8, three, sizeof three, &n), BH_ETOOBIG);
+    CHECK_EQ(n, 7);
+    CHECK_EQ(bh_base64_decode_to("Zm9v", 4, three, sizeof three, &n), BH_OK);
+    CHECK_EQ(n, 3);
+    CHECK(memcmp(three, "foo", 3) == 0);
+    CHECK_EQ(bh_base64_decode_to("", 0, three, 0, &n), BH_OK);
+    CHECK_EQ(n, 0);
+}
+
+/* Long inputs whose one odd sequence sits at every offset from an eight-byte
+ * boundary, so that the ASCII fast path hands over to the sequence table
+ * (and back) at every phase. */
+static void test_utf8_fast_path_boundaries(void)
+{
+    static const char *const odd[] = {
+        "\xc3\xa9",         "\xe6\xbc\xb3",     "\xf0\x9f\x98\x80", "\xed\x9f\xbf",
+        "\xee\x80\x80",     "\xef\xbf\xbf",     "\xe0\xa0\x80",     "\xf4\x8f\xbf\xbf",
+        /* malformed: */
+        "\x80",             "\xc0\xaf",         "\xe0\x80\xaf",     "\xed\xa0\x80",
+        "\xe6\xbc",         "\xe6\x3c\xb3",     "\xe6\xbc\x33",     "\xef\xbf",
+        "\xf4\x90\x80\x80", "\xf0\x9f\x98",     "\xff",             "\xe1\xc0\x80",
+    };
+    long mismatches = 0, count_mismatches = 0;
+    char s[64];
+    for (size_t k = 0; k < sizeof odd / sizeof odd[0]; k++) {
+        size_t n = strlen(odd[k]);
+        for (size_t before = 0; before <= 17; before++) {
+            for (size_t after = 0; after <= 9; after++) {
+                memset(s, 'a', before);
+                memcpy(s + before, odd[k], n);
+                /* after: ASCII, or another CJK character, cut or not */
+                size_t len = before + n;
+                for (size_t i = 0; i < after; i++)
+                    s[len++] = (char)('A' + i);
+                for (int cut = 0; cut <= 3; cut++) {
+                    size_t l = len;
+                    if (cut) {
+                        memcpy(s + l, "\xe5\xb7\x9e", 3);
+                        l += (size_t)cut;
+                    }
+                    int want = ref_utf8_valid((const unsigned char *)s, l);
+                    mismatches += bh_utf8_valid(s, l) != want;
+                    if (want) {
+                        size_t chars = 0;
+                        for (size_t i = 0; i < l; i++)
+                            chars += ((unsigned char)s[i] & 0xc0) != 0x80;
+                        count_mismatches += bh_utf8_length(s, l) != chars;
+                    }
+                }
+            }
+        }
+    }
+    CHECK_EQ(mismatches, 0);
+    CHECK_EQ(count_mismatches, 0);
+    /* A high byte in each position of one word of ASCII. */
+    for (int pos = 0; pos < 16; pos++) {
+        memset(s, 'x', 16);
+        s[pos] = (char)0x80;
+        CHECK_EQ(bh_utf8_valid(s, 16), 0);
+        s[pos] = 0x7f;
+        CHECK_EQ(bh_utf8_valid(s, 16), 1);
+    }
+}
+
 int main(void)
 {
     RUN(test_hex_encode);
@@ -332,9 +499,11 @@ int main(void)
     RUN(test_base64_rfc4648);
     RUN(test_base64_round_trip);
     RUN(test_base64_strict);
+    RUN(test_base64_every_character);
     RUN(test_utf8_cases);
     RUN(test_utf8_exhaustive);
     RUN(test_utf8_length);
+    RUN(test_utf8_fast_path_boundaries);
     RUN(test_utf8_printable);
     return CHECK_DONE();
 }

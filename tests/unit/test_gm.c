@@ -492,7 +492,6 @@ static void test_padding_failures(void)
     bh_buf_init(&b64, 1024);
     b64_of_block(&k, ok, 32, &b64);
     check_decrypts_to(&k, b64.data, "aaaaaaaaaaaaaaa\x01");
-    bh_buf_release(&b64);
 
     /* the wrong key: the padding does not check out */
     bh_sm4_key other = key_of(OTHER_KEY_B64);
@@ -501,6 +500,17 @@ static void test_padding_failures(void)
     /* the first and the middle block of a three-block ciphertext, on their own */
     check_decrypt_fails(&k, "Lknn0cPQCzgcm6ayMrx3bg==", 24, BH_EDECRYPT);
     check_decrypt_fails(&k, "XD1qDDHyFh8Xwu+mwDwsSw==", 24, BH_EDECRYPT);
+    /* Ciphertext too long for the decryptor's stack block (it takes a heap
+     * one): the same refusals, the output still untouched. */
+    static char text[2000];
+    memset(text, 'x', sizeof text);
+    bh_buf_release(&b64);
+    bh_buf_init(&b64, 4096);
+    CHECK_EQ(bh_sm4_encrypt_field(&k, text, sizeof text, &b64), BH_OK);
+    check_decrypt_fails(&other, b64.data, b64.len, BH_EDECRYPT);
+    b64.data[b64.len - 30] = '*';
+    check_decrypt_fails(&k, b64.data, b64.len, BH_EBASE64);
+    bh_buf_release(&b64);
 }
 
 static void test_utf8_failures(void)

@@ -376,6 +376,150 @@ static void test_mutations(void)
     CHECK(refused > 10000);
 }
 
+/* One special thing (an escape, a raw control byte, raw UTF-8) at every
+ * position of strings up to three words long, so the reader's and
+ * bh_json_quote's eight-byte scans meet it at every phase and at the end. */
+static void test_escapes_at_every_position(void)
+{
+    static const struct {
+        const char *wire, *value; /* value NULL: must be refused */
+    } specials[] = {
+        {"\\\"", "\""},         {"\\\\", "\\"},          {"\\/", "/"},
+        {"\\n", "\n"},          {"\\t", "\t"},           {"\\u00e9", "\xc3\xa9"},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80"},          {"\xe6\xbc\xb3", "\xe6\xbc\xb3"},
+        {"\x7f", "\x7f"},       {" ", " "},              {"\x1f", NULL},
+        {"\x01", NULL},         {"\\x", NULL},           {"\\u0000", NULL},
+    };
+    long bad = 0;
+    char wire[128], want[64];
+    for (size_t k = 0; k < sizeof specials / sizeof specials[0]; k++) {
+        for (size_t len = 0; len <= 24; len++) {
+            for (size_t pos = 0; pos <= len; pos++) {
+                /* "k": a..a SPECIAL a..a, `pos` plain bytes before it. */
+                size_t w = (size_t)snprintf(wire, sizeof wire, "{\"k\":\"%.*s%s%.*s\"}", (int)pos,
+                                            "abcdefghijklmnopqrstuvwxyz", specials[k].wire,
+                                            (int)(len - pos), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+                bh_msg *m = NULL;
+                bh_err err = bh_msg_parse(wire, w, sizeof wire, 0, &m, NULL);
+                if (!specials[k].value) {
+                    bad += err == BH_OK;
+                    bh_msg_free(m);
+                    continue;
+                }
+                snprintf(want, sizeof want, "%.*s%s%.*s", (int)pos, "abcdefghijklmnopqrstuvwxyz",
+                         specials[k].value, (int)(len - pos), "ABCDEFGHIJKLMNOPQRSTUVWXYZ");
+                const bh_field *f = m ? bh_msg_get(m, "k") : NULL;
+                bad += err != BH_OK || !f || f->value_len != strlen(want) ||
+                       strcmp(f->value, want) != 0;
+                bh_msg_free(m);
+            }
+        }
+    }
+    CHECK_EQ(bad, 0);
+}
+
+/* A plain reference for bh_json_quote: one byte at a time. */
+static void ref_quote(const char *s, size_t len, char *out)
+{
+    *out++ = '"';
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        const char *e = c == '"' ? "\\\"" : c == '\\' ? "\\\\" : c == '\n' ? "\\n"
+                      : c == '\r' ? "\\r" : c == '\t' ? "\\t" : c == '\b' ? "\\b"
+                      : c == '\f' ? "\\f" : NULL;
+        if (e) {
+            memcpy(out, e, 2);
+            out += 2;
+        } else if (c < 0x20) {
+            out += snprintf(out, 7, "\\u%04x", c);
+        } else
+            *out++ = (char)c;
+    }
+    *out++ = '"';
+    *out = '\0';
+}
+
+static void test_quote_every_byte_at_every_position(void)
+{
+    long bad = 0, round_trip_bad = 0;
+    char value[32], want[256];
+    bh_buf out;
+    bh_buf_init(&out, 1024);
+    for (int c = 0; c < 256; c++) {
+        for (size_t len = 1; len <= 20; len++) {
+            for (size_t pos = 0; pos < len; pos++) {
+                memset(value, 'v', len);
+                value[pos] = (char)c;
+                if (c >= 0x80) /* keep it UTF-8: a two-byte sequence */
+                    value[pos] = (char)0xc3, value[pos + 1 < len ? pos + 1 : pos] = (char)0xa9;
+                bh_buf_reset(&out);
+                ref_quote(value, len, want);
+                bad += bh_json_quote(value, len, &out) != BH_OK || strcmp(out.data, want) != 0 ||
+                       out.len != strlen(want);
+                /* What was written reads back as the same bytes. */
+                char doc[300];
+                int n = snprintf(doc, sizeof doc, "{\"k\":%s}", out.data);
+                bh_msg *m = NULL;
+                bh_err err = bh_msg_parse(doc, (size_t)n, sizeof doc, 0, &m, NULL);
+                int utf8 = bh_utf8_valid(value, len);
+                if (c == 0 || !utf8)
+                    round_trip_bad += err == BH_OK; /* U+0000 or a cut sequence */
+                else
+                    round_trip_bad += err != BH_OK || bh_msg_get(m, "k")->value_len != len ||
+                                      memcmp(bh_msg_get(m, "k")->value, value, len) != 0;
+                bh_msg_free(m);
+            }
+        }
+    }
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(round_trip_bad, 0);
+    /* Quoting into a buffer that cannot hold the result fails whole. */
+    bh_buf tight;
+    bh_buf_init(&tight, 5);
+    CHECK_EQ(bh_json_quote("abcd", 4, &tight), BH_ETOOBIG);
+    CHECK_EQ(tight.len, 0);
+    CHECK_EQ(bh_json_quote("abc", 3, &tight), BH_OK);
+    CHECK_STR(tight.data, "\"abc\"");
+    bh_buf_release(&tight);
+    bh_buf_release(&out);
+}
+
+static void test_get_hinted(void)
+{
+    const char *json = "{\"a\":\"1\",\"b\":\"2\",\"c\":\"3\",\"d\":\"4\"}";
+    bh_msg *m = NULL;
+    CHECK_EQ(bh_msg_parse(json, strlen(json), 4096, 0, &m, NULL), BH_OK);
+    if (!m)
+        return;
+    /* In order: each found where the hint points, the hint just after it. */
+    size_t hint = 0;
+    static const char *const names[] = {"a", "b", "c", "d"};
+    for (size_t i = 0; i < 4; i++) {
+        const bh_field *f = bh_msg_get_hinted(m, names[i], &hint);
+        CHECK(f && f == bh_msg_get(m, names[i]));
+        CHECK_EQ(hint, i + 1);
+    }
+    /* Out of order, from past the end, from any value: still found. */
+    static const size_t starts[] = {0, 2, 3, 4, 5, SIZE_MAX};
+    for (size_t s = 0; s < sizeof starts / sizeof starts[0]; s++) {
+        for (size_t i = 0; i < 4; i++) {
+            hint = starts[s];
+            CHECK(bh_msg_get_hinted(m, names[3 - i], &hint) == bh_msg_get(m, names[3 - i]));
+            CHECK_EQ(hint, 4 - i);
+        }
+        hint = starts[s];
+        CHECK(bh_msg_get_hinted(m, "e", &hint) == NULL);
+        CHECK(bh_msg_get_hinted(m, "", &hint) == NULL);
+        CHECK(bh_msg_get_hinted(m, "ab", &hint) == NULL);
+        CHECK_EQ(hint, starts[s]); /* untouched when nothing is found */
+    }
+    bh_msg *empty = bh_msg_new();
+    hint = 7;
+    CHECK(empty && bh_msg_get_hinted(empty, "a", &hint) == NULL);
+    bh_msg_free(empty);
+    bh_msg_free(m);
+}
+
 int main(void)
 {
     RUN(test_keeps_wire_text);
@@ -387,7 +531,10 @@ int main(void)
     RUN(test_refuses_nul_and_empty_key);
     RUN(test_size_cap);
     RUN(test_write_round_trip);
+    RUN(test_escapes_at_every_position);
+    RUN(test_quote_every_byte_at_every_position);
     RUN(test_set_replace_remove_dup);
+    RUN(test_get_hinted);
     RUN(test_array_each);
     RUN(test_mutations);
     return CHECK_DONE();
