@@ -1094,6 +1094,15 @@ static void test_audit(void)
     CHECK_EQ(count_audit(s), 2);
     bh_store_close(s);
     CHECK_EQ(raw_int(e.db, "SELECT code FROM audit WHERE direction = 'out'"), -1);
+    /* The writer checks the direction in C (it skips CHECK constraints); the
+     * schema's CHECK still holds for every other connection. */
+    sqlite3 *h = NULL;
+    CHECK_EQ(sqlite3_open(e.db, &h), SQLITE_OK);
+    CHECK(sqlite3_exec(h,
+                       "INSERT INTO audit (at, direction, code, http_status) "
+                       "VALUES (1, 'sideways', 0, 0)",
+                       NULL, NULL, NULL) != SQLITE_OK);
+    sqlite3_close(h);
     remove_tree(e.dir);
 }
 
