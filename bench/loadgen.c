@@ -733,9 +733,10 @@ static long long proc_cpu_ticks(int pid)
     return (long long)(ut + st);
 }
 
-/* Per-thread CPU of the daemon, summed by thread name: MHD's event threads
- * (MHD-worker), the store's writer, syncer and checkpointer, the HTTP
- * workers, the outbox (baohand names its threads bh-…). */
+/* Per-thread CPU of the daemon, with the threads' names: MHD's event
+ * threads (MHD-worker or MHD-single), the store's writer, syncer and
+ * checkpointer, the HTTP workers, the outbox (baohand names its threads
+ * bh-…). */
 #define MAX_TASKS 8192
 typedef struct task_cpu {
     int tid;
@@ -785,49 +786,30 @@ static int by_ticks_desc(const void *a, const void *b)
     return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Prints the CPU the threads of each name used between two samples, in
- * cores, the busiest first. */
+/* Prints the CPU each busy thread used between two samples, in cores, the
+ * busiest first (an uneven split between event threads shows here). */
 static void task_cpu_report(task_cpu *before, int nb, task_cpu *after, int na, double seconds)
 {
     long hz = sysconf(_SC_CLK_TCK);
-    task_cpu *byname = calloc((size_t)na + 1, sizeof *byname);
-    int *count = calloc((size_t)na + 1, sizeof *count);
-    int nnames = 0;
-    if (!byname || !count) {
-        free(byname);
-        free(count);
+    task_cpu *used = calloc((size_t)na + 1, sizeof *used);
+    if (!used)
         return;
-    }
     for (int i = 0; i < na; i++) {
         long long base = 0;
         for (int j = 0; j < nb; j++)
             if (before[j].tid == after[i].tid)
                 base = before[j].ticks;
-        int k = 0;
-        while (k < nnames && strcmp(byname[k].name, after[i].name) != 0)
-            k++;
-        if (k == nnames) {
-            byname[k] = after[i];
-            byname[k].ticks = 0;
-            nnames++;
-        }
-        byname[k].ticks += after[i].ticks - base;
-        count[k]++;
-        byname[k].tid = count[k]; /* how many threads share the name */
+        used[i] = after[i];
+        used[i].ticks = after[i].ticks - base;
     }
-    qsort(byname, (size_t)nnames, sizeof *byname, by_ticks_desc);
+    qsort(used, (size_t)na, sizeof *used, by_ticks_desc);
     printf("  threads     ");
-    for (int i = 0, shown = 0; i < nnames && shown < 6; i++) {
-        if (byname[i].ticks <= 0)
-            continue;
-        printf("%s %s", shown++ ? ";" : "", byname[i].name);
-        if (byname[i].tid > 1)
-            printf(" x%d", byname[i].tid);
-        printf(" %.2f", (double)byname[i].ticks / hz / seconds);
-    }
+    for (int i = 0, shown = 0; i < na && shown < 8; i++)
+        if (used[i].ticks > 0)
+            printf("%s %s %.2f", shown++ ? ";" : "", used[i].name,
+                   (double)used[i].ticks / hz / seconds);
     printf(" (cores)\n");
-    free(byname);
-    free(count);
+    free(used);
 }
 
 static double self_cpu_s(void)

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -57,8 +58,13 @@
 static const char JSON_TYPE[] = "application/json; charset=utf-8";
 
 struct bh_http_server {
-    struct MHD_Daemon *mhd;
-    int listen_fd; /* owned by MHD once started, until quiesced */
+    /* One MHD daemon per event thread; our acceptor hands them the
+     * connections in turn (see acceptor_main). */
+    struct MHD_Daemon *mhd[MAX_EVENT_THREADS];
+    int nmhd;
+    int listen_fd;
+    pthread_t acceptor;
+    int acceptor_started;
     int port;
     size_t max_body;
     struct {
@@ -222,7 +228,7 @@ bh_err bh_http_listen_check(const char *text, const char **rule)
     return parse_listen(text, &a, rule);
 }
 
-/* Creates, binds and listens; the socket is non-blocking and close-on-exec. */
+/* Creates, binds and listens; the socket is close-on-exec. */
 static bh_err open_listener(const struct listen_addr *a, const char *text, int *fd_out,
                             int *port_out, bh_diag *d)
 {
@@ -234,9 +240,8 @@ static bh_err open_listener(const struct listen_addr *a, const char *text, int *
     /* Restart without waiting for TIME_WAIT connections of the last run. */
     if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0)
         goto fail;
-    int flags = fcntl(fd, F_GETFL);
-    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0 ||
-        fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
+    /* Blocking: the acceptor thread sleeps in accept(). */
+    if (fcntl(fd, F_SETFD, FD_CLOEXEC) != 0)
         goto fail;
     if (bind(fd, (const struct sockaddr *)&a->ss, a->len) != 0)
         goto fail;
@@ -800,6 +805,63 @@ void bh_http_reply(bh_http_response *resp, int status, int code, const char *mes
     }
 }
 
+/* ---- accepting ---- */
+
+/* The acceptor: takes each new connection off the listening socket and gives
+ * it to the event threads in turn. MHD's own thread pool shares one
+ * listening socket between its threads, and whichever wakes first accepts
+ * everything waiting: under a burst of connections (64 from a platform's
+ * pool) one thread got them all and the others idled. */
+static void *acceptor_main(void *arg)
+{
+    bh_http_server *s = arg;
+    pthread_setname_np(pthread_self(), "bh-http-accept");
+    unsigned next = 0;
+    int said_full = 0;
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t len = sizeof(ss);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (atomic_load(&s->stopping))
+                break; /* stop_accepting shut the socket down */
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                if (!said_full++)
+                    fprintf(stderr, "baohand: http: cannot accept connections: %s\n",
+                            strerror(errno));
+                struct timespec pause = {0, 50 * 1000 * 1000};
+                nanosleep(&pause, NULL);
+            }
+            continue; /* EINTR, ECONNABORTED and the like: the next one */
+        }
+        said_full = 0;
+        int one = 1;
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        /* MHD closes the socket itself when it refuses it (over the
+         * connection limit, out of memory), and says why in the log. */
+        (void)MHD_add_connection(s->mhd[next++ % (unsigned)s->nmhd], fd, (struct sockaddr *)&ss,
+                                 len);
+    }
+    return NULL;
+}
+
+/* Stops accepting and closes the listening socket: new connections are
+ * refused from here on. */
+static void stop_accepting(bh_http_server *s)
+{
+    if (s->listen_fd < 0)
+        return;
+    atomic_store(&s->stopping, 1);
+    if (s->acceptor_started) {
+        /* Wakes the acceptor out of accept(): it fails with EINVAL. */
+        shutdown(s->listen_fd, SHUT_RDWR);
+        pthread_join(s->acceptor, NULL);
+        s->acceptor_started = 0;
+    }
+    close(s->listen_fd);
+    s->listen_fd = -1;
+}
+
 /* Checks a count option: 0 (automatic) or 1..max. */
 static bh_err check_count(const char *name, int value, int max, bh_diag *d)
 {
@@ -818,8 +880,9 @@ static int default_event_threads(void)
 
 static void server_free(bh_http_server *s)
 {
-    if (s->listen_fd >= 0)
-        close(s->listen_fd);
+    stop_accepting(s);
+    for (int i = 0; i < s->nmhd; i++)
+        MHD_stop_daemon(s->mhd[i]);
     stop_workers(s);
     free(s->workers);
     pthread_cond_destroy(&s->work_cv);
@@ -893,35 +956,42 @@ bh_err bh_http_start(const bh_http_options *opts, bh_http_server **out, bh_diag 
     unsigned limit = opts->connections > 0 ? (unsigned)opts->connections : DEFAULT_CONNECTIONS;
     unsigned pool = opts->event_threads > 0 ? (unsigned)opts->event_threads
                                             : (unsigned)default_event_threads();
-    /* A pool thread holds at least one connection of the limit. */
+    /* An event thread holds at least one connection of the limit. */
     if (pool > limit)
         pool = limit;
     /* epoll: any number of descriptors, and a cost per event rather than per
-     * connection. Suspend/resume (which brings MHD's inter-thread channel,
-     * also what MHD_quiesce_daemon() needs) parks a connection whose answer
-     * a handler is still working on. */
+     * connection. Suspend/resume (which brings MHD's inter-thread channel)
+     * parks a connection whose answer a handler is still working on. No
+     * listening socket: the acceptor adds each connection. */
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ITC | MHD_USE_ERROR_LOG;
+                     MHD_USE_ITC | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG;
     if (addr.family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    struct MHD_OptionItem o[9];
-    size_t n = 0;
-    /* The logger first, so that MHD's own option checks go through it. */
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, s->listen_fd, NULL};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_started, s};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, limit, NULL};
-    if (pool > 1)
-        o[n++] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, pool, NULL};
-    o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
-    s->mhd =
-        MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY, o, MHD_OPTION_END);
-    if (!s->mhd) {
+    for (; s->nmhd < (int)pool; s->nmhd++) {
+        struct MHD_OptionItem o[8];
+        size_t n = 0;
+        /* The logger first, so that MHD's own option checks go through it. */
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_URI_LOG_CALLBACK, (intptr_t)uri_started, s};
+        o[n++] =
+            (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)request_completed, s};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT,
+                                         (limit + pool - 1 - (unsigned)s->nmhd) / pool, NULL};
+        o[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        s->mhd[s->nmhd] = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_ARRAY,
+                                           o, MHD_OPTION_END);
+        if (!s->mhd[s->nmhd]) {
+            err = bh_diag_add(d, BH_EIO, "listen", "cannot start the HTTP server on %s",
+                              opts->listen);
+            goto fail;
+        }
+    }
+    if (pthread_create(&s->acceptor, NULL, acceptor_main, s) != 0) {
         err = bh_diag_add(d, BH_EIO, "listen", "cannot start the HTTP server on %s", opts->listen);
         goto fail;
     }
+    s->acceptor_started = 1;
     *out = s;
     return BH_OK;
 
@@ -942,10 +1012,7 @@ void bh_http_stop(bh_http_server *s)
     /* New requests on open keep-alive connections are answered 503 with
      * "Connection: close" from here on, so the wait below ends. */
     atomic_store(&s->stopping, 1);
-    MHD_socket fd = MHD_quiesce_daemon(s->mhd);
-    if (fd != MHD_INVALID_SOCKET)
-        close(fd);
-    s->listen_fd = -1; /* closed just above, or by MHD */
+    stop_accepting(s);
 
     struct timespec deadline;
     clock_gettime(CLOCK_REALTIME, &deadline);
@@ -962,8 +1029,8 @@ void bh_http_stop(bh_http_server *s)
     pthread_mutex_unlock(&s->mu);
     stop_workers(s);
 
-    /* Closes idle connections and joins every event thread. */
-    MHD_stop_daemon(s->mhd);
+    /* server_free's MHD_stop_daemon closes idle connections and joins
+     * every event thread. */
     if (s->access_log)
         fflush(s->access_log);
     server_free(s);

@@ -348,6 +348,7 @@ struct bh_store {
     int writer_started;
     pthread_mutex_t mu;
     pthread_cond_t work_cv; /* the writer waits here for units */
+    int writer_holding;     /* the writer holds a batch open until the syncer is free */
     pthread_cond_t idle_cv; /* bh_store_close waits here for callers */
     struct unit *head, *tail;
     uint64_t queued;
@@ -389,6 +390,7 @@ struct bh_store {
     int ckpt_wanted;
     int ckpt_closing;
     int wal_frames; /* writer thread only: the WAL's size after the last commit */
+    int ckpt_asked_at; /* writer thread only: the WAL's size when a checkpoint was last asked for */
 
     /* The reader pool, under `pool_mu`. */
     pthread_mutex_t pool_mu;
@@ -792,7 +794,9 @@ static void write_batch(bh_store *s)
              * make this batch wait for the next sync all the same. Keep the
              * transaction open and run what arrives until the syncer is free
              * (it signals work_cv) — fewer, larger commits for one fsync. */
+            s->writer_holding = 1;
             pthread_cond_wait(&s->work_cv, &s->mu);
+            s->writer_holding = 0;
             pthread_mutex_unlock(&s->mu);
             continue;
         }
@@ -872,7 +876,13 @@ static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
     (void)name;
     bh_store *s = arg;
     s->wal_frames = frames;
-    if (frames >= CKPT_SOFT && s->checkpointer_started) {
+    if (frames < s->ckpt_asked_at)
+        s->ckpt_asked_at = 0; /* the WAL started over */
+    /* Every CKPT_SOFT new frames, not after every commit past CKPT_SOFT: each
+     * checkpoint ends with an fsync of the database file, and one per commit
+     * cost more CPU than copying the pages and slowed the WAL's own fsyncs. */
+    if (frames >= s->ckpt_asked_at + CKPT_SOFT && s->checkpointer_started) {
+        s->ckpt_asked_at = frames;
         pthread_mutex_lock(&s->ckpt_mu);
         s->ckpt_wanted = 1;
         pthread_cond_signal(&s->ckpt_cv);
@@ -930,6 +940,7 @@ static void *writer_main(void *arg)
             if (rc != SQLITE_OK && rc != SQLITE_BUSY)
                 (void)sql_err(s->w.db, rc, "checkpoint");
             s->wal_frames = 0;
+            s->ckpt_asked_at = 0;
         }
         pthread_mutex_lock(&s->mu);
     }
@@ -1397,7 +1408,10 @@ static bh_err enqueue(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn done
     s->tail = u;
     s->queued++;
     s->writers_active += (uint64_t)waiter;
-    pthread_cond_signal(&s->work_cv);
+    /* A writer holding its batch open takes the queue when the syncer is
+     * free: waking it for every unit cost a thread switch a unit. */
+    if (!s->writer_holding)
+        pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     return BH_OK;
 }

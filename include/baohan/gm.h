@@ -89,7 +89,7 @@ bh_err bh_sm4_encrypt_field_with(bh_sm4 *c, const char *plain, size_t len,
                                  bh_buf *out) BH_MUST_CHECK;
 bh_err bh_sm4_decrypt_field_with(bh_sm4 *c, const char *b64, size_t len, bh_buf *out) BH_MUST_CHECK;
 
-/* `len` bytes from the operating system's CSPRNG (through OpenSSL). */
+/* `len` bytes from the operating system's CSPRNG (getrandom(2)). */
 bh_err bh_random_bytes(void *out, size_t len) BH_MUST_CHECK;
 
 /* Compares two byte strings in time that depends only on `len`. 1 when equal. */
