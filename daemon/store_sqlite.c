@@ -57,6 +57,9 @@
  * writer itself runs a blocking checkpoint between two batches. A small WAL
  * is also a cheaper one to fsync: rewriting blocks the file already has
  * needs no file-system metadata, appending does. */
+/* While the writer holds a batch open for the syncer, it is woken to run
+ * the queued units once this many wait (see enqueue). */
+#define HOLD_WAKE 8
 #define CKPT_SOFT 1000
 #define CKPT_HARD 4096
 /* The largest file bh_tx_file_put accepts (SQLite itself is not involved,
@@ -1408,9 +1411,11 @@ static bh_err enqueue(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_fn done
     s->tail = u;
     s->queued++;
     s->writers_active += (uint64_t)waiter;
-    /* A writer holding its batch open takes the queue when the syncer is
-     * free: waking it for every unit cost a thread switch a unit. */
-    if (!s->writer_holding)
+    /* A writer holding its batch open runs what is queued when the syncer
+     * is free, or once HOLD_WAKE units wait: waking it for every unit cost
+     * a thread switch a unit, waking it only when the syncer is free left
+     * all the units' work between that and the next commit. */
+    if (!s->writer_holding || s->queued % HOLD_WAKE == 0)
         pthread_cond_signal(&s->work_cv);
     pthread_mutex_unlock(&s->mu);
     return BH_OK;
