@@ -551,6 +551,18 @@ static int refused(int port)
     return r != 0 && e == ECONNREFUSED;
 }
 
+/* Waits (bounded: 10 s) until the listening socket is gone. */
+static int wait_refused(int port)
+{
+    for (int i = 0; i < 1000; i++) {
+        if (refused(port))
+            return 1;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
 static void test_server(void)
 {
     struct ctx c;
@@ -587,16 +599,7 @@ static void test_server(void)
 
     struct stopper st = {.s = s};
     CHECK_EQ(pthread_create(&st.t, NULL, run_stop, &st), 0);
-    /* Wait until the listening socket is gone (bounded). */
-    int gone = 0;
-    for (int i = 0; i < 1000 && !gone; i++) {
-        gone = refused(port);
-        if (!gone) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    CHECK(gone);
+    CHECK(wait_refused(port));
     request(keep, port, "GET", "/second", NULL, 0, 0, NULL, &kr);
     requests_made++;
     CHECK_EQ(kr.rc, CURLE_OK);
@@ -780,6 +783,8 @@ struct quick_ctx {
     bh_http_call *parked[PARKED];
     int nparked;
     atomic_int quick_calls;
+    bh_http_call *held[PARKED]; /* /hold: kept until the test finishes them */
+    int nheld;
 };
 
 static void *finish_soon(void *arg)
@@ -811,6 +816,20 @@ static int quick(void *vctx, bh_http_call *call)
         pthread_detach(t);
         return 1;
     }
+    if (strcmp(req->path, "/who") == 0) {
+        /* Which event thread runs it. */
+        char msg[32];
+        snprintf(msg, sizeof(msg), "%lu", (unsigned long)pthread_self());
+        bh_http_reply(bh_http_call_response(call), 200, 1, msg);
+        bh_http_call_finish(call);
+        return 1;
+    }
+    if (strcmp(req->path, "/hold") == 0) {
+        pthread_mutex_lock(&q->mu);
+        q->held[q->nheld++] = call;
+        pthread_mutex_unlock(&q->mu);
+        return 1;
+    }
     if (strcmp(req->path, "/park") == 0) {
         pthread_mutex_lock(&q->mu);
         q->parked[q->nparked++] = call;
@@ -830,22 +849,29 @@ static int quick(void *vctx, bh_http_call *call)
     return 0; /* the blocking handler's */
 }
 
-static void test_quick(void)
+/* A server with the quick handler above, one worker and `event_threads`. */
+static bh_http_server *start_quick(struct quick_ctx *q, int event_threads)
 {
-    struct quick_ctx q;
-    memset(&q, 0, sizeof(q));
-    ctx_init(&q.base);
-    pthread_mutex_init(&q.mu, NULL);
-    atomic_init(&q.quick_calls, 0);
+    memset(q, 0, sizeof(*q));
+    ctx_init(&q->base);
+    pthread_mutex_init(&q->mu, NULL);
+    atomic_init(&q->quick_calls, 0);
     bh_http_options o = {.listen = "127.0.0.1:0",
                          .max_body = 100,
                          .threads = 1,
-                         .event_threads = 1,
+                         .event_threads = event_threads,
                          .handler = handler,
-                         .ctx = &q,
+                         .ctx = q,
                          .quick = quick};
     bh_http_server *s = NULL;
     CHECK_EQ(bh_http_start(&o, &s, NULL), BH_OK);
+    return s;
+}
+
+static void test_quick(void)
+{
+    struct quick_ctx q;
+    bh_http_server *s = start_quick(&q, 1);
     if (!s)
         return;
     int port = bh_http_port(s);
@@ -898,6 +924,72 @@ static void test_quick(void)
     ctx_release(&q.base);
 }
 
+/* Connections are spread over the event threads in turn, and a stop waits
+ * for the calls a quick handler still holds: their clients get the whole
+ * answer while new connections are refused. */
+static void test_quick_threads_and_stop(void)
+{
+    struct quick_ctx q;
+    bh_http_server *s = start_quick(&q, 2);
+    if (!s)
+        return;
+    int port = bh_http_port(s);
+
+    /* Four connections, one after another: two on each event thread. */
+    CURL *h[4];
+    char who[4][64];
+    for (int i = 0; i < 4; i++) {
+        struct reply r;
+        h[i] = curl_easy_init();
+        request(h[i], port, "POST", "/who", "", 0, 0, NULL, &r);
+        CHECK_EQ(r.status, 200);
+        snprintf(who[i], sizeof who[i], "%.*s", (int)r.body.len, r.body.data ? r.body.data : "");
+        bh_buf_release(&r.body);
+    }
+    CHECK(strcmp(who[0], who[1]) != 0);
+    CHECK_STR(who[0], who[2]);
+    CHECK_STR(who[1], who[3]);
+    for (int i = 0; i < 4; i++)
+        curl_easy_cleanup(h[i]);
+
+    /* Four calls held by the quick handler when the stop begins. */
+    struct worker w[4];
+    for (int i = 0; i < 4; i++) {
+        w[i].port = port;
+        w[i].target = "/hold";
+        CHECK_EQ(pthread_create(&w[i].t, NULL, run_worker, &w[i]), 0);
+    }
+    int held = 0;
+    for (int i = 0; i < 1000 && held < 4; i++) {
+        pthread_mutex_lock(&q.mu);
+        held = q.nheld;
+        pthread_mutex_unlock(&q.mu);
+        if (held < 4) {
+            struct timespec ts = {0, 10 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    CHECK_EQ(held, 4);
+    struct stopper st = {.s = s};
+    CHECK_EQ(pthread_create(&st.t, NULL, run_stop, &st), 0);
+    CHECK(wait_refused(port));
+    /* Finished only now, with the stop under way: still answered. */
+    for (int i = 0; i < 4; i++) {
+        bh_http_reply(bh_http_call_response(q.held[i]), 200, 1, "held");
+        bh_http_call_finish(q.held[i]);
+    }
+    int answered = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(w[i].t, NULL);
+        answered += w[i].r.status == 200 && body_is(&w[i].r, "{\"code\":1,\"message\":\"held\"}");
+        bh_buf_release(&w[i].r.body);
+    }
+    CHECK_EQ(answered, 4);
+    pthread_join(st.t, NULL);
+    pthread_mutex_destroy(&q.mu);
+    ctx_release(&q.base);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/bh-http-XXXXXX");
@@ -911,6 +1003,7 @@ int main(void)
     RUN(test_listen);
     RUN(test_connection_limit);
     RUN(test_quick);
+    RUN(test_quick_threads_and_stop);
     test_server();
     curl_global_cleanup();
     unlink(logpath);
