@@ -106,6 +106,8 @@ struct bh_http_call {
     bh_http_request req;
     bh_http_response resp;
     int handed;             /* a handler has (had) it: the next access callback answers */
+    void (*on_answer)(void *ctx, bh_http_response *resp); /* see bh_http_call_on_answer */
+    void *on_answer_ctx;
     atomic_int handoff;     /* enum handoff */
     char *uri; /* the raw request target, as received */
     struct timespec start;
@@ -439,6 +441,15 @@ static void *uri_started(void *cls, const char *uri, struct MHD_Connection *conn
     return r;
 }
 
+/* Runs the call's answer hook, once. */
+static void run_on_answer(bh_http_call *r)
+{
+    void (*fn)(void *, bh_http_response *) = r->on_answer;
+    r->on_answer = NULL;
+    if (fn)
+        fn(r->on_answer_ctx, &r->resp);
+}
+
 static void request_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                               enum MHD_RequestTerminationCode toe)
 {
@@ -448,6 +459,9 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     *req_cls = NULL;
     if (!r)
         return;
+    /* The connection went away before the answer was queued: the hook
+     * still runs (it frees what its handler kept). */
+    run_on_answer(r);
     write_access_log(r, aborted(toe));
     bh_buf_release(&r->resp.body); /* answered calls released it already */
     bh_buf_release(&r->body);
@@ -701,6 +715,7 @@ static enum MHD_Result hand_off(struct MHD_Connection *conn, bh_http_call *r)
 /* Queues the handler's answer (after the hand-off) and frees the body. */
 static enum MHD_Result answer(struct MHD_Connection *conn, bh_http_call *r)
 {
+    run_on_answer(r);
     enum MHD_Result ret = send_response(conn, r, &r->resp, 0);
     bh_buf_release(&r->resp.body);
     bh_buf_release(&r->body);
@@ -721,6 +736,13 @@ void bh_http_call_finish(bh_http_call *r)
     if (--s->handed == 0)
         pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->mu);
+}
+
+void bh_http_call_on_answer(bh_http_call *r, void (*fn)(void *ctx, bh_http_response *resp),
+                            void *ctx)
+{
+    r->on_answer = fn;
+    r->on_answer_ctx = ctx;
 }
 
 const bh_http_request *bh_http_call_request(const bh_http_call *r)

@@ -67,6 +67,15 @@ const bh_http_request *bh_http_call_request(const bh_http_call *call);
 bh_http_response *bh_http_call_response(bh_http_call *call);
 /* Sends the call's response; any thread, once. The call is gone after it. */
 void bh_http_call_finish(bh_http_call *call);
+/* Optional, set before bh_http_call_finish: `fn(ctx, resp)` runs once on
+ * the call's event thread just before its response goes out (or, when the
+ * client is gone by then, when the call ends), to fill the response and
+ * free what the handler allocated. A handler finishing from another thread
+ * (the store's) leaves the building and freeing to it: glibc's malloc pays
+ * dearly for memory freed by another thread than the one that allocated
+ * it, and the other thread's time is often the scarcer. */
+void bh_http_call_on_answer(bh_http_call *call, void (*fn)(void *ctx, bh_http_response *resp),
+                            void *ctx);
 
 /* A path prefix whose request bodies may be up to `max_body` bytes. */
 typedef struct bh_http_large {

@@ -278,21 +278,25 @@ void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
     end(r, resp);
 }
 
-/* The asynchronous ending: answers the call and frees the request. */
-static void finish_call(bh_request *r)
+/* The asynchronous ending, on the call's event thread (bh_http_call_on_answer):
+ * the answer, the access-log note, and the request freed where it was
+ * allocated. */
+static void answer_call(void *ctx, bh_http_response *resp)
 {
-    bh_http_call *call = r->call;
-    end(r, bh_http_call_response(call));
+    bh_request *r = ctx;
+    if (r->unit)
+        unit_done(r, r->unit_rc);
+    end(r, resp);
     free(r);
-    bh_http_call_finish(call);
 }
 
-/* The store's completion of the unit: it is durable (or failed). */
+/* The store's completion of the unit (on its thread): it is durable, or
+ * failed. */
 static void unit_durable(void *ctx, bh_err rc)
 {
     bh_request *r = ctx;
-    unit_done(r, rc);
-    finish_call(r);
+    r->unit_rc = rc;
+    bh_http_call_finish(r->call);
 }
 
 void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn dispatch)
@@ -305,16 +309,16 @@ void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn disp
     }
     *r = *proto;
     r->call = call;
+    bh_http_call_on_answer(call, answer_call, r);
     const bh_http_request *req = bh_http_call_request(call);
     if (begin(r, req))
         run_pipeline(r, req, dispatch);
     if (r->unit) {
         /* The protocol units answer refusals with BH_OK and fail only on
          * errors that mean "retry": no savepoint needed. */
-        bh_err err = bh_store_submit_whole(r->store, r->unit, r, unit_durable, r);
-        if (err == BH_OK)
+        r->unit_rc = bh_store_submit_whole(r->store, r->unit, r, unit_durable, r);
+        if (r->unit_rc == BH_OK)
             return; /* unit_durable finishes it */
-        unit_done(r, err);
     }
-    finish_call(r);
+    bh_http_call_finish(call);
 }

@@ -55,6 +55,7 @@ typedef struct bh_request {
     void *prep;     /* the role's work done before its unit (institution: apply_prep) */
     void (*prep_free)(void *prep); /* releases `prep` when the request ends */
     bh_http_call *call; /* bh_serve_call's call */
+    bh_err unit_rc;     /* bh_serve_call: how the unit ended */
 } bh_request;
 
 /* The role's part: runs after the request is authenticated, opened and

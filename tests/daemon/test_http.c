@@ -785,7 +785,15 @@ struct quick_ctx {
     atomic_int quick_calls;
     bh_http_call *held[PARKED]; /* /hold: kept until the test finishes them */
     int nheld;
+    atomic_int hooks; /* answer hooks run */
 };
+
+static void count_hook(void *ctx, bh_http_response *resp)
+{
+    struct quick_ctx *q = ctx;
+    atomic_fetch_add(&q->hooks, 1);
+    bh_http_reply(resp, 200, 1, "hooked");
+}
 
 static void *finish_soon(void *arg)
 {
@@ -824,7 +832,9 @@ static int quick(void *vctx, bh_http_call *call)
         bh_http_call_finish(call);
         return 1;
     }
-    if (strcmp(req->path, "/hold") == 0) {
+    if (strcmp(req->path, "/hold") == 0 || strcmp(req->path, "/hook") == 0) {
+        if (strcmp(req->path, "/hook") == 0)
+            bh_http_call_on_answer(call, count_hook, q);
         pthread_mutex_lock(&q->mu);
         q->held[q->nheld++] = call;
         pthread_mutex_unlock(&q->mu);
@@ -849,6 +859,22 @@ static int quick(void *vctx, bh_http_call *call)
     return 0; /* the blocking handler's */
 }
 
+/* Waits (bounded: 10 s) until the quick handler holds `n` calls. */
+static int wait_held(struct quick_ctx *q, int n)
+{
+    int held = 0;
+    for (int i = 0; i < 1000; i++) {
+        pthread_mutex_lock(&q->mu);
+        held = q->nheld;
+        pthread_mutex_unlock(&q->mu);
+        if (held >= n)
+            break;
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    return held;
+}
+
 /* A server with the quick handler above, one worker and `event_threads`. */
 static bh_http_server *start_quick(struct quick_ctx *q, int event_threads)
 {
@@ -856,6 +882,7 @@ static bh_http_server *start_quick(struct quick_ctx *q, int event_threads)
     ctx_init(&q->base);
     pthread_mutex_init(&q->mu, NULL);
     atomic_init(&q->quick_calls, 0);
+    atomic_init(&q->hooks, 0);
     bh_http_options o = {.listen = "127.0.0.1:0",
                          .max_body = 100,
                          .threads = 1,
@@ -959,17 +986,7 @@ static void test_quick_threads_and_stop(void)
         w[i].target = "/hold";
         CHECK_EQ(pthread_create(&w[i].t, NULL, run_worker, &w[i]), 0);
     }
-    int held = 0;
-    for (int i = 0; i < 1000 && held < 4; i++) {
-        pthread_mutex_lock(&q.mu);
-        held = q.nheld;
-        pthread_mutex_unlock(&q.mu);
-        if (held < 4) {
-            struct timespec ts = {0, 10 * 1000 * 1000};
-            nanosleep(&ts, NULL);
-        }
-    }
-    CHECK_EQ(held, 4);
+    CHECK_EQ(wait_held(&q, 4), 4);
     struct stopper st = {.s = s};
     CHECK_EQ(pthread_create(&st.t, NULL, run_stop, &st), 0);
     CHECK(wait_refused(port));
@@ -990,6 +1007,44 @@ static void test_quick_threads_and_stop(void)
     ctx_release(&q.base);
 }
 
+/* The answer hook runs once on the event thread: before the answer goes
+ * out, or, when the client has gone meanwhile, when the call ends. */
+static void test_answer_hook(void)
+{
+    struct quick_ctx q;
+    bh_http_server *s = start_quick(&q, 1);
+    if (!s)
+        return;
+    int port = bh_http_port(s);
+    struct worker w = {.port = port, .target = "/hook"};
+    CHECK_EQ(pthread_create(&w.t, NULL, run_worker, &w), 0);
+    CHECK_EQ(wait_held(&q, 1), 1);
+    bh_http_call_finish(q.held[0]);
+    pthread_join(w.t, NULL);
+    CHECK_EQ(w.r.status, 200);
+    CHECK(body_is(&w.r, "{\"code\":1,\"message\":\"hooked\"}"));
+    bh_buf_release(&w.r.body);
+    CHECK_EQ(atomic_load(&q.hooks), 1);
+
+    /* A client that hangs up while its call is held. */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof(a));
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK_EQ(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    static const char req[] = "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+    CHECK_EQ(send(fd, req, sizeof(req) - 1, 0), (ssize_t)(sizeof(req) - 1));
+    CHECK_EQ(wait_held(&q, 2), 2);
+    close(fd);
+    bh_http_call_finish(q.held[1]);
+    bh_http_stop(s); /* waits for the call to end, one way or the other */
+    CHECK_EQ(atomic_load(&q.hooks), 2);
+    pthread_mutex_destroy(&q.mu);
+    ctx_release(&q.base);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof(tmpdir), "/tmp/bh-http-XXXXXX");
@@ -1004,6 +1059,7 @@ int main(void)
     RUN(test_connection_limit);
     RUN(test_quick);
     RUN(test_quick_threads_and_stop);
+    RUN(test_answer_hook);
     test_server();
     curl_global_cleanup();
     unlink(logpath);
