@@ -460,8 +460,13 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     if (!r)
         return;
     /* The connection went away before the answer was queued: the hook
-     * still runs (it frees what its handler kept). */
-    run_on_answer(r);
+     * still runs (it frees what its handler kept), and its note still
+     * goes to the log line. */
+    if (r->on_answer) {
+        run_on_answer(r);
+        memcpy(r->note, r->resp.note, sizeof(r->note));
+        r->note[sizeof(r->note) - 1] = '\0';
+    }
     write_access_log(r, aborted(toe));
     bh_buf_release(&r->resp.body); /* answered calls released it already */
     bh_buf_release(&r->body);

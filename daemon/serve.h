@@ -6,7 +6,7 @@
  * reply, only once that unit is durable.
  *
  * bh_serve_call() runs on an HTTP event thread and never blocks: the unit
- * goes to the store with bh_store_submit(), and the store's completion
+ * goes to the store with bh_store_submit_whole(), and the store's completion
  * answers the call. bh_serve() is the blocking form, for a worker thread,
  * and the only one in which a dispatch may do blocking work of its own
  * (getbaohaninfo reads files).
@@ -76,8 +76,9 @@ void bh_serve(bh_request *r, const bh_http_request *req, bh_http_response *resp,
               bh_serve_fn dispatch);
 
 /* The same without blocking, for the quick handler: serves `call` with a
- * copy of `proto` (set up as for bh_serve), and finishes the call once the
- * unit is durable, from the store's thread. */
+ * copy of `proto` (set up as for bh_serve). The unit goes to the store
+ * (bh_store_submit_whole); its completion finishes the call once the unit
+ * is durable, and the answer is written on the call's event thread. */
 void bh_serve_call(const bh_request *proto, bh_http_call *call, bh_serve_fn dispatch);
 
 /* The interface a request path ends with (any prefix before it), when
