@@ -271,6 +271,15 @@ int main(int argc, char **argv)
     else if (config.role == BH_ROLE_INSTITUTION)
         fprintf(stderr, "baohand: WARNING: guarantees are issued UNSIGNED "
                         "([signing] allow_unsigned = yes): development only\n");
+    /* Until 2026-11-28 `threads` counted connections (a thread each); a
+     * configuration written then for many connections now asks for that
+     * many workers, and its connection cap is `connections`. */
+    if (config.threads > 256 && config.connections == 0)
+        fprintf(stderr,
+                "baohand: note: [server] threads = %d is the number of worker threads for "
+                "pages that may block; the connections open at once are [server] connections "
+                "(now the default, 1024)\n",
+                config.threads);
     fprintf(stderr,
             "baohand: %s%s%s listening on %s (port %d), admin on %s (port %d); data in %s\n",
             config.role == BH_ROLE_PLATFORM ? "platform" : "institution \"",
