@@ -531,6 +531,38 @@ E2E_FN long e2e_admin(const e2e_daemon *d, const char *method, const char *path,
                     E2E_TOKEN, out);
 }
 
+/* A field of the "application" object of an admin answer, as text; ""
+ * when it is null or absent. Rotating static storage (four values), so two
+ * can be compared in one expression. */
+E2E_FN const char *e2e_out_app_field(const bh_buf *out, const char *key)
+{
+    static char values[4][512];
+    static int next;
+    char *value = values[next++ % 4];
+    bh_msg *m = NULL, *a = NULL;
+    CHECK_EQ(bh_msg_parse(out->data, out->len, out->len, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
+    const bh_field *f = m ? bh_msg_get(m, "application") : NULL;
+    if (f)
+        CHECK_EQ(bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &a, NULL),
+                 BH_OK);
+    const bh_field *v = a ? bh_msg_get(a, key) : NULL;
+    snprintf(value, 512, "%.*s", v && v->type != BH_JNULL ? (int)v->value_len : 0,
+             v ? v->value : "");
+    bh_msg_free(a);
+    bh_msg_free(m);
+    return value;
+}
+
+/* The same for the application the admin API shows at `path`
+ * (/admin/applications/ID or /admin/platform/applications/ID); the whole
+ * answer stays in `out`. */
+E2E_FN const char *e2e_app_field(const e2e_daemon *d, const char *path, const char *key,
+                                 bh_buf *out)
+{
+    CHECK_EQ(e2e_admin(d, "GET", path, NULL, out), 200);
+    return e2e_out_app_field(out, key);
+}
+
 /* A platform action through its admin API (POST
  * /admin/platform/applications/ID/VERB): returns the institution's code,
  * -1 when the platform refused it (the answer is in `out` either way). */

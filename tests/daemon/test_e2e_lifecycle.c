@@ -42,13 +42,6 @@ static const char *apply(const char *applyno_in, char applyno[32])
     return payurl;
 }
 
-static bh_msg *admin_json(void)
-{
-    bh_msg *m = NULL;
-    CHECK_EQ(bh_msg_parse(out.data, out.len, out.len, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
-    return m;
-}
-
 /* The application's id, from the admin list. */
 static int64_t app_id(const char *applyno)
 {
@@ -64,25 +57,12 @@ static size_t application_count(void)
     return n;
 }
 
-/* A field of the application as the admin API shows it (static storage). */
+/* A field of the application as the admin API shows it. */
 static const char *app_field(int64_t id, const char *key)
 {
-    static char value[256];
     char path[64];
     snprintf(path, sizeof path, "/admin/applications/%lld", (long long)id);
-    CHECK_EQ(e2e_admin(&daemon_, "GET", path, NULL, &out), 200);
-    bh_msg *m = admin_json();
-    const bh_field *app = m ? bh_msg_get(m, "application") : NULL;
-    bh_msg *a = NULL;
-    if (app)
-        CHECK_EQ(bh_msg_parse(app->value, app->value_len, app->value_len, BH_PARSE_ALLOW_NESTED, &a,
-                              NULL),
-                 BH_OK);
-    const char *v = a ? bh_msg_text(a, key) : NULL;
-    snprintf(value, sizeof value, "%s", v ? v : "");
-    bh_msg_free(a);
-    bh_msg_free(m);
-    return value;
+    return e2e_app_field(&daemon_, path, key, &out);
 }
 
 static long admin_post(int64_t id, const char *verb, const char *json)

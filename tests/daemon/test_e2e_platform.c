@@ -97,41 +97,18 @@ static bh_msg *parse_out(void)
     return m;
 }
 
-/* A field of out's "application" object (rotating static storage, so two
- * can be compared in one expression). */
-static const char *app_field_of_out(const char *key)
-{
-    static char values[4][512];
-    static int next;
-    char *value = values[next++ % 4];
-    bh_msg *m = parse_out(), *a = NULL;
-    const bh_field *f = m ? bh_msg_get(m, "application") : NULL;
-    if (f)
-        CHECK_EQ(bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &a, NULL),
-                 BH_OK);
-    const bh_field *v = a ? bh_msg_get(a, key) : NULL;
-    snprintf(value, 512, "%.*s", v ? (int)v->value_len : 0, v ? v->value : "");
-    if (v && v->type == BH_JNULL)
-        value[0] = '\0';
-    bh_msg_free(a);
-    bh_msg_free(m);
-    return value;
-}
-
 static const char *pfield(int64_t id, const char *key)
 {
     char path[96];
     snprintf(path, sizeof path, "/admin/platform/applications/%lld", (long long)id);
-    CHECK_EQ(e2e_admin(&plat, "GET", path, NULL, &out), 200);
-    return app_field_of_out(key);
+    return e2e_app_field(&plat, path, key, &out);
 }
 
 static const char *ifield(int64_t id, const char *key)
 {
     char path[96];
     snprintf(path, sizeof path, "/admin/applications/%lld", (long long)id);
-    CHECK_EQ(e2e_admin(&inst, "GET", path, NULL, &out), 200);
-    return app_field_of_out(key);
+    return e2e_app_field(&inst, path, key, &out);
 }
 
 /* The platform's view of one application, whole (for "unchanged" checks). */
@@ -175,7 +152,7 @@ static int64_t papply(const char *institution, char applyno[32], int want_code)
     const char *code = m ? bh_msg_text(m, "code") : NULL;
     CHECK_EQ(code ? atoi(code) : -1, want_code);
     bh_msg_free(m);
-    int64_t id = atoll(app_field_of_out("id"));
+    int64_t id = atoll(e2e_out_app_field(&out, "id"));
     CHECK(id > 0);
     bh_buf_release(&body);
     bh_msg_free(fields);

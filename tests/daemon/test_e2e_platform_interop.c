@@ -135,37 +135,11 @@ static void stub_handle(void *ctx, const bh_http_request *req, bh_http_response 
 
 /* ---- the platform ---------------------------------------------------------------- */
 
-static bh_msg *parse_out(void)
-{
-    bh_msg *m = NULL;
-    CHECK_EQ(bh_msg_parse(out.data, out.len, out.len, BH_PARSE_ALLOW_NESTED, &m, NULL), BH_OK);
-    return m;
-}
-
-/* A text field of the application in `out` (static storage). */
-static const char *app_field(const char *key)
-{
-    static char value[512];
-    bh_msg *m = parse_out(), *a = NULL;
-    const bh_field *f = m ? bh_msg_get(m, "application") : NULL;
-    if (f)
-        CHECK_EQ(
-            bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &a, NULL),
-            BH_OK);
-    const bh_field *v = a ? bh_msg_get(a, key) : NULL;
-    snprintf(value, sizeof value, "%.*s", v && v->type != BH_JNULL ? (int)v->value_len : 0,
-             v ? v->value : "");
-    bh_msg_free(a);
-    bh_msg_free(m);
-    return value;
-}
-
 static const char *pfield(int64_t id, const char *key)
 {
     char path[96];
     snprintf(path, sizeof path, "/admin/platform/applications/%lld", (long long)id);
-    CHECK_EQ(e2e_admin(&plat, "GET", path, NULL, &out), 200);
-    return app_field(key);
+    return e2e_app_field(&plat, path, key, &out);
 }
 
 /* A platform action; returns the institution's code (-1 when refused). */
@@ -195,7 +169,7 @@ static long papply_status(char applyno[32])
 static int64_t papply(char applyno[32])
 {
     CHECK_EQ(papply_status(applyno), 200);
-    int64_t id = atoll(app_field("id"));
+    int64_t id = atoll(e2e_out_app_field(&out, "id"));
     CHECK(id > 0);
     return id;
 }
@@ -262,7 +236,7 @@ static void test_answer_case(void)
     st.capitalised = 1;
     char applyno[32];
     int64_t id = papply(applyno);
-    CHECK_STR(app_field("last_code"), "1");
+    CHECK_STR(e2e_out_app_field(&out, "last_code"), "1");
     CHECK_STR(pfield(id, "state"), "sent");
     CHECK_STR(pfield(id, "payurl"), "https://fi.example.com/pay/1");
     bh_msg *n = approval(applyno, "BH-IOP-2");
