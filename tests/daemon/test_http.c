@@ -895,6 +895,12 @@ static bh_http_server *start_quick(struct quick_ctx *q, int event_threads)
     return s;
 }
 
+static void quick_release(struct quick_ctx *q)
+{
+    pthread_mutex_destroy(&q->mu);
+    ctx_release(&q->base);
+}
+
 static void test_quick(void)
 {
     struct quick_ctx q;
@@ -947,8 +953,7 @@ static void test_quick(void)
     CHECK_EQ(answered, PARKED);
     CHECK_EQ(atomic_load(&q.quick_calls), 2 + 200 + PARKED);
     bh_http_stop(s);
-    pthread_mutex_destroy(&q.mu);
-    ctx_release(&q.base);
+    quick_release(&q);
 }
 
 /* Connections are spread over the event threads in turn, and a stop waits
@@ -1003,8 +1008,7 @@ static void test_quick_threads_and_stop(void)
     }
     CHECK_EQ(answered, 4);
     pthread_join(st.t, NULL);
-    pthread_mutex_destroy(&q.mu);
-    ctx_release(&q.base);
+    quick_release(&q);
 }
 
 /* The answer hook runs once on the event thread: before the answer goes
@@ -1041,8 +1045,7 @@ static void test_answer_hook(void)
     bh_http_call_finish(q.held[1]);
     bh_http_stop(s); /* waits for the call to end, one way or the other */
     CHECK_EQ(atomic_load(&q.hooks), 2);
-    pthread_mutex_destroy(&q.mu);
-    ctx_release(&q.base);
+    quick_release(&q);
 }
 
 int main(void)
