@@ -236,16 +236,11 @@ static bh_err claim(bh_tx *tx, bh_request *r, bh_app *app)
                    r->applyno, state_text(app->state));
         return BH_OK;
     }
-    bh_buf json;
-    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
-    bh_err err = bh_msg_to_json(r->business, 0, &json);
+    char *claim_json = NULL;
+    bh_err err = bh_msg_to_json_str(r->business, BH_MSG_MAX_REQUEST, &claim_json);
     if (!err) {
         free(app->claim_json);
-        app->claim_json = bh_buf_detach(&json, NULL);
-        err = app->claim_json ? BH_OK : BH_ENOMEM;
-    }
-    bh_buf_release(&json);
-    if (!err) {
+        app->claim_json = claim_json;
         app->state = BH_APP_CLAIMED;
         bh_req_say(r, 1, BH_OK_MESSAGE);
     }
@@ -622,13 +617,8 @@ static void digits_only(const char *s, char *out, size_t n)
  * the outcome of building it, passed through. */
 static bh_err take_json(bh_msg *m, bh_err err, char **out)
 {
-    bh_buf json;
-    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
     if (!err)
-        err = bh_msg_to_json(m, 0, &json);
-    if (!err && !(*out = bh_buf_detach(&json, NULL)))
-        err = BH_ENOMEM;
-    bh_buf_release(&json);
+        err = bh_msg_to_json_str(m, BH_MSG_MAX_REQUEST, out);
     bh_msg_free(m);
     return err;
 }
@@ -1159,8 +1149,7 @@ static bh_err unit_claim_paid(bh_tx *tx, void *arg)
     const claim_payment *cp = a->arg;
     bh_app app = {0};
     bh_msg *claim_fields = NULL;
-    bh_buf json;
-    bh_buf_init(&json, BH_MSG_MAX_REQUEST);
+    char *claim_json = NULL;
     bh_err err = load_app(tx, a, &app);
     if (err)
         return err;
@@ -1182,15 +1171,14 @@ static bh_err unit_claim_paid(bh_tx *tx, void *arg)
     if (!err)
         err = bh_msg_set_str(claim_fields, "paidat", at);
     if (!err)
-        err = bh_msg_to_json(claim_fields, 0, &json);
+        err = bh_msg_to_json_str(claim_fields, BH_MSG_MAX_REQUEST, &claim_json);
     if (!err) {
         free(app.claim_json);
-        app.claim_json = bh_buf_detach(&json, NULL);
-        err = app.claim_json ? bh_tx_app_update(tx, &app, BH_APP_CLAIMED, a->now) : BH_ENOMEM;
+        app.claim_json = claim_json;
+        err = bh_tx_app_update(tx, &app, BH_APP_CLAIMED, a->now);
     }
     if (!err)
         err = audit_admin(tx, a, &app, "claim paid");
-    bh_buf_release(&json);
     bh_msg_free(claim_fields);
     bh_app_release(&app);
     return err;

@@ -17,19 +17,6 @@ static const char *state_text(bh_papp_state s)
     return name ? name : "unknown";
 }
 
-/* Serialises `m` into a new malloc'd string. */
-static bh_err json_of(const bh_msg *m, size_t max, char **out)
-{
-    bh_buf json;
-    bh_buf_init(&json, max);
-    bh_err err = bh_msg_to_json(m, 0, &json);
-    *out = err ? NULL : bh_buf_detach(&json, NULL);
-    if (!err && !*out)
-        err = BH_ENOMEM;
-    bh_buf_release(&json);
-    return err;
-}
-
 static bh_err set_text(char **slot, const char *value)
 {
     char *copy = value ? strdup(value) : NULL;
@@ -162,7 +149,7 @@ static bh_err unit_notice(bh_tx *tx, void *arg)
     char *json = NULL;
     int record = r->code == 1 && !again; /* a retry is kept as an answer only */
     if (!err && record)
-        err = json_of(r->business, BH_MSG_MAX_REQUEST, &json);
+        err = bh_msg_to_json_str(r->business, BH_MSG_MAX_REQUEST, &json);
     if (!err && record)
         err = bh_tx_papp_update(tx, &app, before, r->now);
     if (!err && record)
@@ -656,7 +643,7 @@ bh_err bh_plat_apply(bh_platform *p, const char *institution, const bh_msg *fiel
         err = bh_content_hash(fields, n.hash);
     }
     if (!err)
-        err = json_of(fields, BH_MSG_MAX_REQUEST, &n.json);
+        err = bh_msg_to_json_str(fields, BH_MSG_MAX_REQUEST, &n.json);
     if (!err)
         err = bh_store_write(p->store, unit_new_app, &n);
     *id = c.id;
@@ -791,7 +778,7 @@ static bh_err fetch_files(call *c)
         err = check_copy(c, data, &guarantee, guarantee_ok);
     (void)bh_msg_remove(data, "baohanfile"); /* kept: its checks, not its megabytes */
     if (!err)
-        err = json_of(data, BH_MSG_MAX_REQUEST, &c->info_json);
+        err = bh_msg_to_json_str(data, BH_MSG_MAX_REQUEST, &c->info_json);
     bh_buf_release(&bytes);
     bh_buf_release(&guarantee);
     bh_client_free(client);

@@ -478,6 +478,18 @@ bh_err bh_msg_to_json(const bh_msg *m, unsigned flags, bh_buf *out)
     return err;
 }
 
+bh_err bh_msg_to_json_str(const bh_msg *m, size_t max, char **out)
+{
+    bh_buf json;
+    bh_buf_init(&json, max);
+    bh_err err = bh_msg_to_json(m, 0, &json);
+    *out = err ? NULL : bh_buf_detach(&json, NULL);
+    if (!err && !*out)
+        err = BH_ENOMEM;
+    bh_buf_release(&json);
+    return err;
+}
+
 bh_err bh_json_array_each(const char *json, size_t len, bh_json_element_fn fn, void *ctx,
                           bh_diag *d, const char *field)
 {

@@ -108,6 +108,10 @@ int bh_msg_remove(bh_msg *m, const char *key);
  * UTF-8, numbers and nested values as their kept text. */
 bh_err bh_msg_to_json(const bh_msg *m, unsigned flags, bh_buf *out) BH_MUST_CHECK;
 
+/* The same as a new malloc'd string of at most `max` bytes (free it);
+ * `*out` is NULL on error. */
+bh_err bh_msg_to_json_str(const bh_msg *m, size_t max, char **out) BH_MUST_CHECK;
+
 /* Appends `s` as a JSON string literal, quotes included. */
 bh_err bh_json_quote(const char *s, size_t len, bh_buf *out) BH_MUST_CHECK;
 
