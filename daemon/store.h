@@ -369,7 +369,9 @@ bh_err bh_store_write(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 
 /* Called exactly once per submitted unit, after its batch is durable: rc is the unit's own
  * result (BH_OK or the error it returned; its savepoint was rolled back), or BH_EIO when
- * the batch could not be committed or made durable (then nothing of the unit is stored).
+ * the batch could not be committed (then nothing of the unit is stored) or made durable
+ * (an fsync failed: then whether it is stored is unknown, as the kernel may or may not
+ * have written it; the store refuses every write after that).
  * Runs on a store thread, in submission order: it must be quick, must not block and must
  * not call into the store (no bh_store_write/read/submit). */
 typedef void (*bh_store_done_fn)(void *done_ctx, bh_err rc);
@@ -395,7 +397,7 @@ bh_err bh_store_submit_whole(bh_store *s, bh_tx_fn fn, void *ctx, bh_store_done_
  * BH_EINVAL inside it. A read sees only durable data: a batch that is
  * committed but not yet fsync'd is visible to no read, so before `fn`
  * runs the read waits until every batch its snapshot may hold is durable
- * (at most one fsync). BH_EIO when that can no longer happen (an fsync of
+ * (the sync under way and, at most, the one after it). BH_EIO when that can no longer happen (an fsync of
  * the store failed); BH_EINVAL from a done callback. */
 bh_err bh_store_read(bh_store *s, bh_tx_fn fn, void *ctx) BH_MUST_CHECK;
 

@@ -850,6 +850,12 @@ static void write_batch(bh_store *s)
     if (!batch)
         return;
     uint64_t seq = ++s->batch_seq;
+    /* A sync may have failed while this batch was held open: nothing more
+     * is committed after that (see syncer_main). */
+    if (open && !poisoned && atomic_load(&s->failed)) {
+        poisoned = 1;
+        fail_range(tx_first, last);
+    }
     if (open && poisoned) {
         (void)control(&s->w, ST_ROLLBACK);
     } else if (open) {

@@ -417,6 +417,34 @@ struct holder {
     struct flag entered, go;
 };
 
+/* A batch held open while the sync before it fails is not committed. */
+static void test_sync_failure_held_batch(void)
+{
+    struct env e;
+    struct hook h;
+    static struct tracker t;
+    bh_store *s = setup(&e, &t, &h);
+    t.hook = NULL;
+    static struct job jobs[4];
+    for (int i = 0; i < 4; i++)
+        jobs[i] = (struct job){&t, i, 0, 0};
+    atomic_store(&h.hold, 1);
+    CHECK_EQ(bh_store_submit(s, job_fn, &jobs[0], job_done, &jobs[0]), BH_OK);
+    flag_wait(&h.holding); /* batch 1 committed, its sync held */
+    for (int i = 1; i < 4; i++)
+        CHECK_EQ(bh_store_submit(s, job_fn, &jobs[i], job_done, &jobs[i]), BH_OK);
+    atomic_store(&h.fail, 1);
+    fprintf(stderr, "test_sync_failure_held_batch: an fsync failure message is expected here:\n");
+    flag_raise(&h.release);
+    tracker_wait(&t, 4);
+    for (int i = 0; i < 4; i++)
+        CHECK_EQ(t.rc[i], BH_EIO);
+    bh_store_close(s);
+    CHECK_EQ(raw_int(e.db, "SELECT count(*) FROM audit WHERE at >= 1"), 0);
+    tracker_release(&t);
+    remove_tree(e.dir);
+}
+
 static bh_err hold_fn(bh_tx *tx, void *ctx)
 {
     (void)tx;
@@ -552,6 +580,7 @@ int main(void)
     RUN(test_two_submitters);
     RUN(test_read_waits_for_sync);
     RUN(test_sync_failure);
+    RUN(test_sync_failure_held_batch);
     RUN(test_close_drains);
     RUN(test_submit_whole);
     RUN(test_no_reentry);
