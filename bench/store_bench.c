@@ -8,8 +8,9 @@
  * default) is what a baohanapply costs the store — one application row, one
  * idempotent answer, one audit row; "audit" is a single audit row. With -a,
  * each thread (default 1 there) instead keeps K units in flight through
- * bh_store_submit(), submitting a new one as each done callback arrives —
- * the shape of an event-driven server. Prints units/s, commits (fsyncs) and
+ * bh_store_submit_whole() (no savepoint, as serve.c submits protocol units),
+ * submitting a new one as each done callback arrives — the shape of the
+ * event-driven server. Prints units/s, commits and
  * the mean batch, latency percentiles and CPU a unit.
  * Build and run: see docs/internals/store.md. */
 #include <pthread.h>
@@ -154,7 +155,7 @@ static void *async_main(void *arg)
         sl->u = (struct unit_ctx){w->id, n++};
         sl->w = w;
         sl->t0 = now_s();
-        bh_err err = bh_store_submit(w->s, unit_fn, &sl->u, async_done, sl);
+        bh_err err = bh_store_submit_whole(w->s, unit_fn, &sl->u, async_done, sl);
         pthread_mutex_lock(&async_mu);
         if (err) {
             w->failed++;
@@ -310,7 +311,7 @@ int main(int argc, char **argv)
         qsort(all, nlat, sizeof(uint32_t), cmp_u32);
     uint64_t commits = commits1 - commits0;
     if (inflight)
-        printf("unit %s, %d threads x %d in flight (bh_store_submit), %.1f s, database %s\n",
+        printf("unit %s, %d threads x %d in flight (bh_store_submit_whole), %.1f s, database %s\n",
                unit_kind ? "audit" : "apply", threads, inflight, elapsed, db);
     else
         printf("unit %s, %d threads (bh_store_write), %.1f s, database %s\n",
