@@ -945,29 +945,18 @@ static void problem(bh_pdf_check *c, const char *what)
 }
 
 /* What CMS_verify lets pass although a byte of the signature was changed:
- * the zero padding after the DER, a certificate of the embedded chain
- * (CMS_verify uses the CA file's copy, or none), the signatureAlgorithm
- * (OpenSSL takes the algorithm from the key). A changed byte of a signed
- * guarantee must never leave it valid, so each is checked: NULL when none
- * was changed, else why. */
+ * the zero padding after the DER and the signatureAlgorithm (OpenSSL takes
+ * the algorithm from the key); the embedded certificates are certs_changed's.
+ * A changed byte of a signed guarantee must never leave it valid, so each is
+ * checked: NULL when none was changed, else why. */
 static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *signer,
                                 const unsigned char *der, size_t used, size_t total)
 {
     for (size_t k = used; k < total; k++)
         if (der[k])
             return "bytes after the CMS signature in /Contents were changed (not zeros)";
+    (void)cms;
     const char *why = NULL;
-    STACK_OF(X509) *certs = CMS_get1_certs(cms);
-    for (int i = 0; !why && i < sk_X509_num(certs); i++) {
-        X509 *x = sk_X509_value(certs, i);
-        for (int j = 0; !why && j < sk_X509_num(certs); j++) {
-            X509 *by = sk_X509_value(certs, j);
-            if (X509_check_issued(by, x) == X509_V_OK && X509_verify(x, X509_get0_pubkey(by)) != 1)
-                why = "a certificate in the signature was changed (its issuer's signature on it "
-                      "does not verify)";
-        }
-    }
-    sk_X509_pop_free(certs, X509_free);
     X509_ALGOR *dig = NULL, *sig = NULL;
     CMS_SignerInfo_get0_algs(si, NULL, NULL, &dig, &sig);
     EVP_PKEY *key = signer ? X509_get0_pubkey(signer) : NULL;
@@ -993,29 +982,50 @@ static const char *cms_tampered(CMS_ContentInfo *cms, CMS_SignerInfo *si, X509 *
     return why;
 }
 
-/* With a CA file, every certificate embedded in the signature must carry a
- * signature by an embedded or trusted certificate: the chain check uses the
- * CA file's copy of the root, so a changed byte in the embedded copy would
- * otherwise go unnoticed. */
-static int certs_signed(CMS_ContentInfo *cms, X509_STORE *store)
+/* Whether `by` names itself the issuer of `x`: by name, or by key
+ * identifier (x's authority key ID is by's subject key ID). */
+static int claims_issuer(X509 *by, X509 *x)
+{
+    if (X509_NAME_cmp(X509_get_subject_name(by), X509_get_issuer_name(x)) == 0)
+        return 1;
+    const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(x);
+    const ASN1_OCTET_STRING *skid = X509_get0_subject_key_id(by);
+    return akid && skid && ASN1_OCTET_STRING_cmp(akid, skid) == 0;
+}
+
+/* No signature covers the certificates embedded in a CMS signature, and
+ * CMS_verify checks the chain with the CA file's copy of the root, or not at
+ * all. So each embedded certificate must verify under the key of one that
+ * names itself its issuer — embedded, itself (a root), or trusted from the
+ * CA file — by name or by key identifier: a byte changed in any of them,
+ * names and identifiers included, then shows. One no certificate claims
+ * (an intermediate whose issuer is left out) passes without a CA file, and
+ * with one must verify under some trusted or embedded key. NULL when none
+ * was changed, else why. */
+static const char *certs_changed(CMS_ContentInfo *cms, X509_STORE *store)
 {
     STACK_OF(X509) *certs = CMS_get1_certs(cms);
-    STACK_OF(X509_OBJECT) *objs = X509_STORE_get0_objects(store);
-    int ok = 1;
-    for (int i = 0; ok && i < sk_X509_num(certs); i++) {
+    STACK_OF(X509_OBJECT) *objs = store ? X509_STORE_get0_objects(store) : NULL;
+    int n = sk_X509_num(certs), ntrusted = objs ? sk_X509_OBJECT_num(objs) : 0;
+    const char *why = NULL;
+    for (int i = 0; !why && i < n; i++) {
         X509 *x = sk_X509_value(certs, i);
-        int found = 0;
-        for (int j = 0; !found && j < sk_X509_num(certs); j++)
-            found = X509_verify(x, X509_get0_pubkey(sk_X509_value(certs, j))) == 1;
-        for (int j = 0; !found && j < sk_X509_OBJECT_num(objs); j++) {
-            X509 *t = X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j));
-            found = t && X509_verify(x, X509_get0_pubkey(t)) == 1;
+        int claimed = 0, signed_by = 0;
+        for (int j = 0; !signed_by && j < n + ntrusted; j++) {
+            X509 *by = j < n ? sk_X509_value(certs, j)
+                             : X509_OBJECT_get0_X509(sk_X509_OBJECT_value(objs, j - n));
+            if (!by || (!claims_issuer(by, x) && !store))
+                continue;
+            claimed |= claims_issuer(by, x);
+            signed_by = X509_verify(x, X509_get0_pubkey(by)) == 1;
         }
-        ok = found;
+        if (!signed_by && (claimed || store))
+            why = "a certificate in the signature was changed (no issuer's signature on it "
+                  "verifies)";
     }
     sk_X509_pop_free(certs, X509_free);
     ERR_clear_error();
-    return ok;
+    return why;
 }
 
 /* The signed bytes as CMS_verify's content. Not a memory BIO itself:
@@ -1150,6 +1160,19 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
                                                     ? sk_X509_value(signers, 0)
                                                     : NULL,
                                        der, (size_t)(q - der), hex_len / 2);
+    if (ca_path) {
+        store = X509_STORE_new();
+        if (!store || X509_STORE_load_file(store, ca_path) != 1) {
+            ERR_clear_error();
+            err = bh_diag_add(d, BH_EIO, "ca", "cannot read CA certificates from %s", ca_path);
+            goto out;
+        }
+        /* Document-signing certificates need not carry the S/MIME purpose
+         * CMS_verify checks by default. */
+        X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
+    }
+    if (!changed)
+        changed = certs_changed(cms, store);
     if (changed && c->intact) {
         c->intact = 0;
         problem(c, changed);
@@ -1171,17 +1194,8 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
     } else if (c->intact) {
         problem(c, "the signer's certificate is not in the signature");
     }
-    if (ca_path) {
+    if (store) {
         c->chain_checked = 1;
-        store = X509_STORE_new();
-        if (!store || X509_STORE_load_file(store, ca_path) != 1) {
-            ERR_clear_error();
-            err = bh_diag_add(d, BH_EIO, "ca", "cannot read CA certificates from %s", ca_path);
-            goto out;
-        }
-        /* Document-signing certificates need not carry the S/MIME purpose
-         * CMS_verify checks by default. */
-        X509_STORE_set_purpose(store, X509_PURPOSE_ANY);
         BIO_free_all(in);
         in = content_bio(content, r[1] + r[3]);
         if (!in) {
@@ -1189,10 +1203,6 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
             goto out;
         }
         c->trusted = CMS_verify(cms, NULL, store, in, NULL, CMS_BINARY) == 1;
-        if (c->trusted && c->intact && !certs_signed(cms, store)) {
-            c->intact = 0;
-            problem(c, "a certificate in the signature was changed (no certificate signed it)");
-        }
         if (!c->trusted && c->intact) {
             /* CMS puts X509_verify_cert's reason ("certificate has
              * expired", "unable to get local issuer certificate") in the
