@@ -301,7 +301,13 @@ bh_err bh_validate(const bh_iface *iface, bh_part part, const bh_msg *m, bh_diag
      * plaintext about to be sealed (which fills or replaces them). */
     size_t ncommon;
     const bh_fspec *common = bh_common_fields(&ncommon);
-    first = check_table(common, ncommon, m, part == BH_PART_REQUEST ? BH_F_REQUIRED : 0u, 0, d);
+    for (size_t i = 0; i < ncommon; i++) {
+        if (part == BH_PART_PLAIN_REQUEST && strcmp(common[i].name, "sign") == 0)
+            continue; /* a plaintext's sign is replaced when it is sealed */
+        err = check_table(&common[i], 1, m, part == BH_PART_REQUEST ? BH_F_REQUIRED : 0u, 0, d);
+        if (!first)
+            first = err;
+    }
     err = check_table(iface->request, iface->nrequest, m, BH_F_REQUIRED, 0, d);
     if (!first)
         first = err;
