@@ -512,8 +512,7 @@ static int serve_file(bh_institution *inst, const bh_http_request *req, bh_http_
 
 /* ---- the pipeline --------------------------------------------------------------- */
 
-/* The last segment of the path, so the service can sit under any prefix
- * (https://fi.example.com/api/baohanapply). */
+/* Releases a baohanapply's apply_prep (bh_request's prep_free). */
 static void apply_prep_free(void *arg)
 {
     apply_prep *p = arg;

@@ -86,13 +86,12 @@ static void public_handler(void *ctx, const bh_http_request *req, bh_http_respon
         healthz(s, resp);
         return;
     }
-    if (s->inst.config->role == BH_ROLE_PLATFORM) {
-        if (bh_platform_handle(&s->plat, req, resp))
-            return;
-    } else if (bh_web_handle(&s->web, req, resp) || bh_verify_handle(&s->verify, req, resp) ||
-               bh_institution_handle(&s->inst, req, resp)) {
+    /* The platform serves nothing that may block: public_quick took its
+     * notices. */
+    if (s->inst.config->role == BH_ROLE_INSTITUTION &&
+        (bh_web_handle(&s->web, req, resp) || bh_verify_handle(&s->verify, req, resp) ||
+         bh_institution_handle(&s->inst, req, resp)))
         return;
-    }
     bh_http_reply(resp, 404, 0, "no such interface or page");
 }
 

@@ -177,16 +177,6 @@ int bh_platform_take(bh_platform *p, bh_http_call *call)
     return 1;
 }
 
-int bh_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp)
-{
-    const bh_iface *iface = bh_served_iface(req->path, BH_SIDE_PLATFORM);
-    if (!iface)
-        return 0;
-    bh_request r = {.plat = p, .store = p->store, .config = p->config, .iface = iface};
-    bh_serve(&r, req, resp, dispatch);
-    return 1;
-}
-
 /* ---- the calls it makes ------------------------------------------------------------ */
 
 /* One call to the institution about one application. */

@@ -25,12 +25,10 @@ typedef struct bh_platform {
     const bh_config *config;
 } bh_platform;
 
-/* Serves POST /<interface> for baohannotice and quitnotice (under any path
- * prefix). Returns 1 when the request was one of these (the response is
- * filled), 0 otherwise. */
-int bh_platform_handle(bh_platform *p, const bh_http_request *req, bh_http_response *resp);
-/* The same for the quick handler (event thread), without blocking: 1 when
- * it took the call (answered once its unit is durable), else 0. */
+/* For the quick handler (event thread): serves POST /<interface> for
+ * baohannotice and quitnotice (under any path prefix) without blocking.
+ * Returns 1 when it took the call (answered once its unit is durable), 0
+ * when the request is none of these. */
 int bh_platform_take(bh_platform *p, bh_http_call *call);
 
 /* What the institution answered a call. code -1: no usable answer. */

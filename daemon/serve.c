@@ -202,7 +202,6 @@ static void run_pipeline(bh_request *r, const bh_http_request *req, bh_serve_fn 
         goto out;
     }
     r->appkey = cp->appkey;
-    r->counterpart = cp;
     if (bh_check_timestamp(wire, r->now, config->timestamp_window, &d)) {
         refuse(r, &d);
         goto out;

@@ -38,7 +38,6 @@ typedef struct bh_request {
     const bh_iface *iface;
     const char *appkey; /* the configured counterpart's appkey, once known */
     const char *applyno;
-    const bh_counterpart *counterpart; /* once the appkey is known */
     bh_msg *wire;     /* the request as received */
     bh_msg *plain;    /* the opened request */
     bh_msg *business; /* its business fields (no appkey, timestamp, sign) */
