@@ -358,11 +358,15 @@ static void handle_post(const bh_verify *v, const bh_http_request *req, bh_http_
         bh_web_message_page(resp, 500, NULL, "系统繁忙", "暂时无法处理您的请求，请稍后刷新重试。");
         goto out;
     }
+    /* An unknown number is told as such: the upload (a public one, up to
+     * 4 MB) is hashed and its signature checked only for a guarantee we
+     * issued. */
     char sm3[BH_SM3_HEX_LEN + 1] = "";
     bh_pdf_check c;
     memset(&c, 0, sizeof c);
-    bh_err herr = bh_sm3_hex(pdf->data, pdf->len, sm3);
-    bh_err verr = bh_pdf_verify(pdf->data, pdf->len, v->config->sign_chain, &c, NULL);
+    bh_err herr = err ? BH_OK : bh_sm3_hex(pdf->data, pdf->len, sm3);
+    bh_err verr = err || herr ? BH_OK
+                              : bh_pdf_verify(pdf->data, pdf->len, v->config->sign_chain, &c, NULL);
     if (herr || verr) {
         found_release(&f);
         bh_web_message_page(resp, 500, NULL, "系统繁忙", "暂时无法处理您的请求，请稍后刷新重试。");
@@ -384,9 +388,12 @@ static void handle_post(const bh_verify *v, const bh_http_request *req, bh_http_
     render_forms(&h, no);
     page_end(&h);
     finish_page(resp, &h);
-    snprintf(resp->note, sizeof resp->note, "verify %s file %s, signature %s", no,
-             err ? "unknown number" : genuine ? "genuine" : "NOT genuine",
-             bh_pdf_check_valid(&c) ? "valid" : "invalid");
+    if (err)
+        snprintf(resp->note, sizeof resp->note, "verify %s unknown number", no);
+    else
+        snprintf(resp->note, sizeof resp->note, "verify %s file %s, signature %s", no,
+                 genuine ? "genuine" : "NOT genuine",
+                 bh_pdf_check_valid(&c) ? "valid" : "invalid");
     found_release(&f);
 out:
     bh_multipart_release(&form);
