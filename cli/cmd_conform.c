@@ -68,8 +68,6 @@ static int run_conform(int argc, char **argv)
     c.role = platform ? "platform" : "institution";
     c.listen = listen;
     c.institution = institution;
-    if (listen)
-        snprintf(c.listen_url, sizeof c.listen_url, "http://%s", listen);
     c.admin_token = admin_token;
     c.wait = wait_s;
     c.stdin_open = 1;

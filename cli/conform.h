@@ -49,7 +49,7 @@ struct conform {
     const char *admin_url, *admin_token;
     const char *institution; /* --institution NAME (platform role, admin API) */
     const char *listen;      /* --listen ADDR (platform role) */
-    char listen_url[300];    /* http://ADDR, what the platform must call */
+    char listen_url[300];    /* http://ADDR:PORT, what the platform must call (once bound) */
     int64_t wait;            /* --wait SECONDS, 0 when not given */
     int64_t deadline;        /* when waiting for the operator ends, 0 before the first wait */
     int stdin_open;          /* standard input may still give a guarantee number */

@@ -224,7 +224,7 @@ void conform_expect_accept(conform *c, const char *name, const char *rule, const
     conform_ex_release(&e);
 }
 
-/* A sealed valid request of `iface` with a fresh applyno; NULL after recording a failure. */
+/* Signs `wire` again after a check changed it; 0 (out of memory, recorded) on failure. */
 int conform_resign(conform *c, bh_msg *wire)
 {
     if (bh_sign_apply(wire, c->cred.appsecret) == BH_OK)
@@ -264,7 +264,6 @@ int conform_admin_call(conform *c, const char *method, const char *path, const c
     return err ? 0 : status;
 }
 
-/* The admin id of the application `applyno`, or 0. */
 /* ---- output --------------------------------------------------------------------------- */
 
 static const char *verdict(const result *r)

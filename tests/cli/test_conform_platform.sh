@@ -2,8 +2,7 @@
 # started with role = platform, whose [institution fi] URL is the suite's
 # --listen address. Every check passes, none is skipped.
 #
-# Not registered with ctest until the platform role is merged (see
-# tests/CMakeLists.txt): run it by hand with
+# ctest runs it (tests/CMakeLists.txt takes every tests/cli/test_*.sh); by hand:
 #   BAOHAN=build/bin/baohan BAOHAND=build/bin/baohand DATA=tests/data \
 #       sh tests/cli/test_conform_platform.sh
 . "$(dirname "$0")/lib.sh"
