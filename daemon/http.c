@@ -817,19 +817,24 @@ const char *bh_http_header(const bh_http_request *req, const char *name)
     return MHD_lookup_connection_value((struct MHD_Connection *)req->conn, MHD_HEADER_KIND, name);
 }
 
+bh_err bh_http_reply_json(bh_buf *out, int code, const char *message)
+{
+    if (!message)
+        message = "";
+    bh_err err = bh_buf_addf(out, "{\"code\":%d,\"message\":", code);
+    if (!err)
+        err = bh_json_quote(message, strlen(message), out);
+    return err ? err : bh_buf_addch(out, '}');
+}
+
 void bh_http_reply(bh_http_response *resp, int status, int code, const char *message)
 {
     resp->status = status;
     resp->content_type = JSON_TYPE;
     bh_buf_reset(&resp->body);
-    if (!message)
-        message = "";
-    if (bh_buf_addf(&resp->body, "{\"code\":%d,\"message\":", code) != BH_OK ||
-        bh_json_quote(message, strlen(message), &resp->body) != BH_OK ||
-        bh_buf_addch(&resp->body, '}') != BH_OK) {
-        /* Out of memory or over the cap: an empty body beats a truncated one. */
+    /* Out of memory or over the cap: an empty body beats a truncated one. */
+    if (bh_http_reply_json(&resp->body, code, message) != BH_OK)
         bh_buf_reset(&resp->body);
-    }
 }
 
 /* ---- accepting ---- */

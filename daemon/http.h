@@ -133,8 +133,10 @@ int bh_http_port(const bh_http_server *s);
  * access log. */
 void bh_http_stop(bh_http_server *s);
 
-/* Writes a protocol-shaped JSON answer {"code":code,"message":message} into
- * `resp` with `status`. */
+/* Appends the protocol-shaped JSON answer {"code":code,"message":message}. */
+bh_err bh_http_reply_json(bh_buf *out, int code, const char *message) BH_MUST_CHECK;
+
+/* Writes that answer into `resp` with `status`. */
 void bh_http_reply(bh_http_response *resp, int status, int code, const char *message);
 
 #endif

@@ -135,15 +135,13 @@ bh_err bh_req_repeat_answer(bh_tx *tx, bh_request *r, int *answered)
 
 bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r)
 {
-    char json[1200];
-    bh_buf quoted;
-    bh_buf_init(&quoted, sizeof json);
-    bh_err err = bh_json_quote(r->message.data, r->message.len, &quoted);
+    bh_buf json;
+    bh_buf_init(&json, BH_BUF_MAX_DEFAULT);
+    bh_err err = bh_http_reply_json(&json, 1, r->message.data ? r->message.data : "");
     if (!err)
-        snprintf(json, sizeof json, "{\"code\":1,\"message\":%s}", quoted.data);
-    bh_buf_release(&quoted);
-    if (!err)
-        err = bh_tx_answer_put(tx, r->appkey, r->iface->name, r->applyno, r->hash, json, r->now);
+        err = bh_tx_answer_put(tx, r->appkey, r->iface->name, r->applyno, r->hash, json.data,
+                               r->now);
+    bh_buf_release(&json);
     return err;
 }
 
