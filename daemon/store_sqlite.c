@@ -382,9 +382,7 @@ struct bh_store {
     int sync_closing;
     _Atomic uint64_t durable; /* every batch up to this number is done */
     _Atomic int failed;       /* an fdatasync failed: nothing more is written */
-    int wal_fd;               /* syncer thread only: our descriptor of <db>-wal, or -1 */
-    dev_t wal_dev;
-    ino_t wal_ino;
+    int wal_fd;               /* our descriptor of <db>-wal (open_wal), or -1 */
     bh__store_hook_fn hook;
     void *hook_ctx;
 
@@ -981,11 +979,8 @@ static bh__store_hook_fn get_hook(bh_store *s, void **ctx)
 }
 
 /* Makes everything committed so far durable: fdatasync of the WAL on our
- * own descriptor. The descriptor is opened on first use (the WAL exists
- * from open on: migrations ran in WAL mode) and whenever <db>-wal is no
- * longer the file it names; after opening it the directory is fsync'd once,
- * so that the WAL's name survives a crash too. Returns 0 or an errno value;
- * `what` names what failed. */
+ * own descriptor (see open_wal). Returns 0 or an errno value; `what` names
+ * what failed. */
 static int sync_wal(bh_store *s, const char **what)
 {
     *what = s->wal_path;
@@ -996,54 +991,37 @@ static int sync_wal(bh_store *s, const char **what)
         if (e)
             return e;
     }
-    struct stat sb;
-    if (s->wal_fd >= 0 &&
-        (stat(s->wal_path, &sb) != 0 || sb.st_dev != s->wal_dev || sb.st_ino != s->wal_ino)) {
-        close(s->wal_fd);
-        s->wal_fd = -1;
-    }
-    if (s->wal_fd < 0) {
-        int fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-            return errno;
-        if (fstat(fd, &sb) != 0) {
-            int e = errno;
-            close(fd);
-            return e;
-        }
-        /* The directory holding the WAL: the database path up to its last
-         * slash ("." without one). */
-        const char *slash = strrchr(s->path, '/');
-        size_t n = slash ? (size_t)(slash - s->path) : 0;
-        char *dir = malloc(n + 2);
-        if (!dir) {
-            close(fd);
-            return ENOMEM;
-        }
-        if (slash && n == 0)
-            memcpy(dir, "/", 2);
-        else if (slash) {
-            memcpy(dir, s->path, n);
-            dir[n] = '\0';
-        } else
-            memcpy(dir, ".", 2);
-        bh_err err = fsync_dir(dir);
-        int e = errno;
-        free(dir);
-        if (err) {
-            close(fd);
-            *what = "the database's directory";
-            return e ? e : EIO;
-        }
-        s->wal_fd = fd;
-        s->wal_dev = sb.st_dev;
-        s->wal_ino = sb.st_ino;
-    }
     if (fdatasync(s->wal_fd) != 0)
         return errno;
     if (hook)
         (void)hook(hctx, BH__STORE_SYNC_AFTER);
     return 0;
+}
+
+/* Opens the syncer's descriptor of <db>-wal and fsyncs the database's
+ * directory once, so that the WAL's name survives a crash too. The WAL
+ * exists by now (migrate ran a transaction in WAL mode) and stays the same
+ * file while our connections are open: each holds a shared lock on the
+ * database, and SQLite deletes the WAL only when the last one closes. */
+static bh_err open_wal(bh_store *s, bh_diag *d)
+{
+    s->wal_fd = open(s->wal_path, O_RDONLY | O_CLOEXEC);
+    if (s->wal_fd < 0)
+        return bh_diag_add(d, BH_EIO, "store", "cannot open %s: %s", s->wal_path,
+                           strerror(errno));
+    char *dir = strdup(s->path);
+    if (!dir)
+        return BH_ENOMEM;
+    char *slash = strrchr(dir, '/');
+    const char *name = !slash ? "." : slash == dir ? "/" : dir;
+    if (slash > dir)
+        *slash = '\0';
+    bh_err err = fsync_dir(name);
+    if (err)
+        err = bh_diag_add(d, err, "store", "cannot fsync the directory of %s: %s", s->path,
+                          strerror(errno));
+    free(dir);
+    return err;
 }
 
 /* Puts units back into the pool (up to FREE_MAX of them; the rest are
@@ -1288,6 +1266,8 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
     /* From here on the writer's COMMITs do not fsync: the syncer does. */
     if (!err)
         err = pragma(&s->w, "PRAGMA synchronous = NORMAL", NULL, d);
+    if (!err)
+        err = open_wal(s, d);
     if (!err)
         err = conn_open(&s->ck, location, ROLE_CHECKPOINTER, d);
     if (!err) {
