@@ -15,25 +15,6 @@ const bh_iface *bh_served_iface(const char *path, bh_side side)
     return iface && iface->served_by == side ? iface : NULL;
 }
 
-/* The business fields of a request: everything but the envelope. */
-static int is_envelope(const char *key)
-{
-    return strcmp(key, "appkey") == 0 || strcmp(key, "timestamp") == 0 || strcmp(key, "sign") == 0;
-}
-
-bh_msg *bh_business_fields(const bh_msg *plain)
-{
-    bh_msg *m = bh_msg_new();
-    for (size_t i = 0; m && i < bh_msg_count(plain); i++) {
-        const bh_field *f = bh_msg_at(plain, i);
-        if (!is_envelope(f->key) && bh_msg_set(m, f->key, f->value, f->value_len, f->type)) {
-            bh_msg_free(m);
-            return NULL;
-        }
-    }
-    return m;
-}
-
 bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1])
 {
     bh_buf text;
@@ -205,13 +186,16 @@ static void run_pipeline(bh_request *r, const bh_http_request *req, bh_serve_fn 
         goto out;
     }
     bh_credentials cred = {cp->appkey, cp->appsecret, cp->key};
-    if (bh_open(r->iface, &cred, wire, &r->plain, &d)) {
+    if (bh_open(r->iface, &cred, wire, &r->business, &d)) {
         refuse(r, &d);
         goto out;
     }
-    r->applyno = bh_msg_text(r->plain, "applyno");
-    r->business = bh_business_fields(r->plain);
-    bh_err err = r->business ? bh_content_hash(r->business, r->hash) : BH_ENOMEM;
+    /* The opened request without its envelope is its business content. */
+    bh_msg_remove(r->business, "appkey");
+    bh_msg_remove(r->business, "timestamp");
+    bh_msg_remove(r->business, "sign");
+    r->applyno = bh_msg_text(r->business, "applyno");
+    bh_err err = bh_content_hash(r->business, r->hash);
     if (!err)
         err = dispatch(r);
     if (err) {
@@ -261,7 +245,6 @@ static void end(bh_request *r, bh_http_response *resp)
         r->prep_free(r->prep);
     bh_msg_free(r->answer);
     bh_msg_free(r->business);
-    bh_msg_free(r->plain);
     bh_msg_free(r->wire);
 }
 

@@ -39,8 +39,7 @@ typedef struct bh_request {
     const char *appkey; /* the configured counterpart's appkey, once known */
     const char *applyno;
     bh_msg *wire;     /* the request as received */
-    bh_msg *plain;    /* the opened request */
-    bh_msg *business; /* its business fields (no appkey, timestamp, sign) */
+    bh_msg *business; /* the opened request's business fields (no appkey, timestamp, sign) */
     char hash[BH_SM3_HEX_LEN + 1]; /* content_hash of `business` */
     int64_t now;
     /* the answer */
@@ -101,10 +100,6 @@ bh_err bh_req_repeat_answer(bh_tx *tx, bh_request *r, int *answered) BH_MUST_CHE
 
 /* Keeps the current (code 1) answer for repeats, in the caller's unit. */
 bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r) BH_MUST_CHECK;
-
-/* A new message holding the fields of `plain` but appkey, timestamp and
- * sign; NULL when out of memory. */
-bh_msg *bh_business_fields(const bh_msg *plain);
 
 /* SM3 of the business content in signing order (so key order and the
  * envelope do not matter): the identity of "the same request". */
