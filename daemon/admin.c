@@ -790,10 +790,10 @@ static void plat_list(bh_platform *p, const bh_http_request *req, bh_http_respon
             bad = "state";
     }
     if (query_value(req->query, "institution", &v)) {
-        for (size_t i = 0; i < p->config->ncounterparts; i++)
-            if (strcmp(p->config->counterparts[i].name, v.data) == 0)
-                l.appkey = p->config->counterparts[i].appkey;
-        if (!l.appkey)
+        const bh_counterpart *cp = bh_config_counterpart_named(p->config, v.data);
+        if (cp)
+            l.appkey = cp->appkey;
+        else
             bad = "institution";
     }
     if (query_value(req->query, "limit", &v) && !parse_count(v.data, &l.limit))

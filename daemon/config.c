@@ -1248,3 +1248,13 @@ const bh_counterpart *bh_config_counterpart(const bh_config *c, const char *appk
             return &c->counterparts[i];
     return NULL;
 }
+
+const bh_counterpart *bh_config_counterpart_named(const bh_config *c, const char *name)
+{
+    if (!c || !name)
+        return NULL;
+    for (size_t i = 0; i < c->ncounterparts; i++)
+        if (strcmp(c->counterparts[i].name, name) == 0)
+            return &c->counterparts[i];
+    return NULL;
+}

@@ -93,5 +93,7 @@ void bh_config_release(bh_config *c);
 /* The counterpart with this appkey, or NULL. Constant-time in the secret is
  * not needed: appkeys are not secrets. */
 const bh_counterpart *bh_config_counterpart(const bh_config *c, const char *appkey);
+/* The counterpart of section NAME ([platform NAME] / [institution NAME]), or NULL. */
+const bh_counterpart *bh_config_counterpart_named(const bh_config *c, const char *name);
 
 #endif

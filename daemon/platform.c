@@ -598,21 +598,13 @@ static bh_err unit_new_app(bh_tx *tx, void *arg)
     return err;
 }
 
-static const bh_counterpart *institution_named(const bh_config *cfg, const char *name)
-{
-    for (size_t i = 0; name && i < cfg->ncounterparts; i++)
-        if (strcmp(cfg->counterparts[i].name, name) == 0)
-            return &cfg->counterparts[i];
-    return NULL;
-}
-
 bh_err bh_plat_apply(bh_platform *p, const char *institution, const bh_msg *fields, int64_t *id,
                      bh_plat_answer *ans, bh_diag *d)
 {
     call c;
     call_init(&c, p, "baohanapply", 0, ans, d);
     c.record = record_apply;
-    new_app n = {&c, institution_named(p->config, institution), institution, NULL, {0}, NULL};
+    new_app n = {&c, bh_config_counterpart_named(p->config, institution), institution, NULL, {0}, NULL};
     bh_err err = BH_OK;
     if (!n.cp)
         err = bh_diag_add(d, BH_EINVAL, "institution",
