@@ -1085,7 +1085,7 @@ static void finish(struct parser *p, const char *dir)
                 "signing.allow_unsigned = yes with a certificate set: remove one of them");
 
     /* Paths, relative to the file's own directory. */
-    char **paths[] = {&c->sign_cert, &c->sign_key, &c->sign_chain};
+    char **paths[] = {&c->data_dir, &c->store, &c->sign_cert, &c->sign_key, &c->sign_chain};
     for (size_t i = 0; dir && i < sizeof(paths) / sizeof(paths[0]); i++) {
         if (!*paths[i])
             continue;
@@ -1095,20 +1095,8 @@ static void finish(struct parser *p, const char *dir)
         if (!abs)
             problem(p, BH_ENOMEM, 0, "out of memory");
     }
-    if (c->data_dir && dir) {
-        char *abs = resolve_path(dir, c->data_dir);
-        free(c->data_dir);
-        c->data_dir = abs;
-        if (!abs)
-            problem(p, BH_ENOMEM, 0, "out of memory");
-    }
-    if (c->store && dir) {
-        char *abs = resolve_path(dir, c->store);
-        free(c->store);
-        c->store = abs;
-        if (!abs)
-            problem(p, BH_ENOMEM, 0, "out of memory");
-    } else if (!c->store && c->data_dir) {
+    /* The default store lives in the (now absolute) data directory. */
+    if (!c->store && c->data_dir) {
         c->store = resolve_path(c->data_dir, "baohan.db");
         if (!c->store)
             problem(p, BH_ENOMEM, 0, "out of memory");
