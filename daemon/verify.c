@@ -69,7 +69,7 @@ static int number_in_file(const char *pdf, size_t len, char out[NO_MAX + 1])
             unsigned v = 0;
             for (int j = 2; j < 4; j++) {
                 char c = pdf[k + (size_t)j];
-                int x = c >= '0' && c <= '9' ? c - '0' : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                int x = bh_hex_digit((unsigned char)c);
                 if (x < 0)
                     return 0;
                 v = v * 16 + (unsigned)x;

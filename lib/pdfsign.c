@@ -25,6 +25,7 @@
 #include <openssl/x509.h>
 
 #include "baohan/clock.h"
+#include "baohan/codec.h"
 #include "baohan/pdfsign.h"
 #include "banned.h"
 
@@ -807,14 +808,6 @@ static bh_err write_update(bh_buf *b, size_t base, const pdf *p, const plan *pl,
     return err;
 }
 
-static void put_hex(char *at, const unsigned char *der, size_t n)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (size_t i = 0; i < n; i++) {
-        at[2 * i] = hex[der[i] >> 4];
-        at[2 * i + 1] = hex[der[i] & 15];
-    }
-}
 
 bh_err bh_pdf_sign(const void *data, size_t len, const bh_signer *s, const bh_pdf_sig_opts *o,
                    bh_buf *out, bh_diag *d)
@@ -885,7 +878,9 @@ bh_err bh_pdf_sign(const void *data, size_t len, const bh_signer *s, const bh_pd
         err = bh_diag_add(d, BH_ECRYPTO, "signature", "the signature outgrew its placeholder");
         goto fail;
     }
-    put_hex(f + a + 1, der, der_len);
+    /* bh_hex_encode_to ends with a NUL where the placeholder's zeros go on. */
+    bh_hex_encode_to(der, der_len, 1, f + a + 1);
+    f[a + 1 + 2 * der_len] = '0';
     OPENSSL_free(der);
     return BH_OK;
 fail:
@@ -905,12 +900,6 @@ int bh_pdf_check_valid(const bh_pdf_check *c)
            (!c->chain_checked || c->trusted);
 }
 
-static int hexval(int c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                                               : -1;
-}
 
 /* The CMS signing-time as text into `out` and as Unix seconds into *when;
  * 0 when the signature has none. */
@@ -1115,8 +1104,8 @@ bh_err bh_pdf_verify(const void *data, size_t len, const char *ca_path, bh_pdf_c
         goto out;
     }
     for (size_t k = 0; k < hex_len / 2; k++) {
-        int hi = hexval((unsigned char)p.s[r[1] + 1 + 2 * k]);
-        int lo = hexval((unsigned char)p.s[r[1] + 2 + 2 * k]);
+        int hi = bh_hex_digit((unsigned char)p.s[r[1] + 1 + 2 * k]);
+        int lo = bh_hex_digit((unsigned char)p.s[r[1] + 2 + 2 * k]);
         if (hi < 0 || lo < 0) {
             problem(c, "/Contents is not a hex string");
             goto out;
