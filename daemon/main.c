@@ -111,28 +111,6 @@ static void print_problems(const bh_diag *d)
                 d->items[i].message);
 }
 
-/* mkdir -p, owner-only: the data directory holds personal data. */
-static int make_dir(const char *path)
-{
-    char partial[4096];
-    size_t n = strlen(path);
-    if (n == 0 || n >= sizeof partial)
-        return -1;
-    memcpy(partial, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (partial[i] != '/' && partial[i] != '\0')
-            continue;
-        char saved = partial[i];
-        partial[i] = '\0';
-        if (mkdir(partial, 0700) != 0 && errno != EEXIST) {
-            fprintf(stderr, "baohand: cannot create %s: %s\n", partial, strerror(errno));
-            return -1;
-        }
-        partial[i] = saved;
-    }
-    return 0;
-}
-
 /* A guarantee without a signature has no legal effect: without a
  * certificate an institution does not start, unless the configuration says
  * in so many words that this is development (allow_unsigned = yes; *out
@@ -222,8 +200,11 @@ int main(int argc, char **argv)
     snprintf(files_dir, sizeof files_dir, "%s/files", config.data_dir);
     service s = {{NULL, &config, NULL, signer}, {NULL, &config}, {NULL, &config}, {NULL, &config}};
     bh_http_server *public_server = NULL, *admin_server = NULL;
-    if (make_dir(config.data_dir) || make_dir(files_dir))
+    if (bh_mkdir_p(config.data_dir, 0700, "data_dir", &d) ||
+        bh_mkdir_p(files_dir, 0700, "data_dir", &d)) {
+        print_problems(&d);
         goto out;
+    }
     if (bh_store_open(config.store, files_dir, &s.inst.store, &d) != BH_OK) {
         print_problems(&d);
         goto out;

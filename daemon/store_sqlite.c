@@ -1138,34 +1138,6 @@ static bh_err wait_durable(bh_store *s, uint64_t seq)
 
 /* ---- open, close, run --------------------------------------------------------------- */
 
-/* mkdir -p, mode 0750 for what it creates. */
-static bh_err make_dirs(const char *path, bh_diag *d)
-{
-    size_t n = strlen(path);
-    char *p = malloc(n + 1);
-    if (!p)
-        return BH_ENOMEM;
-    memcpy(p, path, n + 1);
-    for (size_t i = 1; i <= n; i++) {
-        if (p[i] != '/' && p[i] != '\0')
-            continue;
-        char saved = p[i];
-        p[i] = '\0';
-        if (mkdir(p, 0750) != 0 && errno != EEXIST) {
-            bh_err err =
-                bh_diag_add(d, BH_EIO, "files_dir", "cannot create %s: %s", p, strerror(errno));
-            free(p);
-            return err;
-        }
-        p[i] = saved;
-    }
-    free(p);
-    struct stat sb;
-    if (stat(path, &sb) != 0 || !S_ISDIR(sb.st_mode))
-        return bh_diag_add(d, BH_EIO, "files_dir", "%s is not a directory", path);
-    return BH_OK;
-}
-
 static void store_free(bh_store *s)
 {
     if (s->wal_fd >= 0)
@@ -1258,7 +1230,7 @@ bh_err bh_store_open(const char *location, const char *files_dir, bh_store **out
     }
     memcpy(s->wal_path, location, n);
     memcpy(s->wal_path + n, "-wal", sizeof("-wal"));
-    bh_err err = make_dirs(files_dir, d);
+    bh_err err = bh_mkdir_p(files_dir, 0750, "files_dir", d);
     if (!err)
         err = conn_open(&s->w, location, ROLE_WRITER, d);
     if (!err)

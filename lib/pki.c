@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "baohan/fs.h"
 #include "baohan/pdfsign.h"
 #include "banned.h"
 
@@ -124,22 +125,10 @@ bh_err bh_pki_init(const char *dir, bh_key_alg alg, const char *name, int64_t no
         return bh_diag_add(d, BH_EINVAL, "", "a directory and a name are needed");
     if (strlen(name) > 40 * 4)
         return bh_diag_add(d, BH_ETOOLONG, "name", "longer than 40 characters");
-    /* mkdir -p, owner-only. */
-    char partial[4096];
-    size_t dlen = strlen(dir);
-    if (dlen >= sizeof partial)
-        return bh_diag_add(d, BH_ETOOLONG, "dir", "the directory's path is too long");
-    memcpy(partial, dir, dlen + 1);
-    for (size_t i = 1; i <= dlen; i++) {
-        if (partial[i] != '/' && partial[i] != '\0')
-            continue;
-        char saved = partial[i];
-        partial[i] = '\0';
-        if (mkdir(partial, 0700) != 0 && errno != EEXIST)
-            return bh_diag_add(d, BH_EIO, "dir", "cannot create %s: %s", partial,
-                               strerror(errno));
-        partial[i] = saved;
-    }
+    bh_err err = bh_mkdir_p(dir, 0700, "dir", d); /* owner-only */
+    if (err)
+        return err;
+    err = BH_ECRYPTO;
     for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
         char path[4096];
         struct stat st;
@@ -149,7 +138,6 @@ bh_err bh_pki_init(const char *dir, bh_key_alg alg, const char *name, int64_t no
                                "%s exists; test material is never overwritten", path);
     }
 
-    bh_err err = BH_ECRYPTO;
     EVP_PKEY *ca_key = new_key(alg), *key = new_key(alg);
     X509_NAME *ca_name = X509_NAME_new(), *inst_name = X509_NAME_new();
     X509 *ca = NULL, *cert = NULL;

@@ -9,6 +9,7 @@
 #include "clock.h"
 #include "codec.h"
 #include "error.h"
+#include "fs.h"
 #include "gm.h"
 #include "money.h"
 #include "pdfsign.h"
