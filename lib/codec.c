@@ -226,6 +226,15 @@ bh_err bh_base64_decode_to(const char *text, size_t len, void *out, size_t size,
     return BH_OK;
 }
 
+bh_err bh_base64_check(const char *text, size_t len, size_t *n)
+{
+    size_t got = b64_decoded_len((const unsigned char *)text, len);
+    if (got == SIZE_MAX)
+        return BH_EBASE64;
+    *n = got;
+    return BH_OK;
+}
+
 bh_err bh_base64_decode(const char *text, size_t len, bh_buf *out)
 {
     const unsigned char *s = (const unsigned char *)text;

@@ -31,6 +31,10 @@ bh_err bh_hex_decode(const char *text, size_t len, bh_buf *out) BH_MUST_CHECK;
 /* Appends the standard Base64 form of `len` bytes, with '=' padding. */
 bh_err bh_base64_encode(const void *data, size_t len, bh_buf *out) BH_MUST_CHECK;
 
+/* Checks standard Base64 (the rules of bh_base64_decode) without decoding:
+ * BH_OK with the decoded size in `*n`, or BH_EBASE64. */
+bh_err bh_base64_check(const char *text, size_t len, size_t *n) BH_MUST_CHECK;
+
 /* Decodes standard Base64. BH_EBASE64 when the length is not a multiple of 4,
  * a character is outside the alphabet (whitespace included), '=' appears
  * anywhere but in the last two places, or the unused bits of the last

@@ -359,8 +359,8 @@ static long ref_base64_decode(const unsigned char *s, size_t len, uint8_t *out)
     return n;
 }
 
-/* Decodes with both entry points and compares with the reference; on error
- * the output must be untouched. */
+/* Decodes with both entry points (and checks with bh_base64_check) and
+ * compares with the reference; on error the output must be untouched. */
 static int base64_agrees(const unsigned char *s, size_t len)
 {
     uint8_t want[64], got_to[64] = {0};
@@ -371,10 +371,14 @@ static int base64_agrees(const unsigned char *s, size_t len)
     bh_err err = bh_base64_decode((const char *)s, len, &b);
     size_t n_to = 12345;
     bh_err err_to = bh_base64_decode_to((const char *)s, len, got_to, sizeof got_to, &n_to);
+    size_t n_check = 12345;
+    bh_err err_check = bh_base64_check((const char *)s, len, &n_check);
     if (n < 0) {
         ok = ok && err == BH_EBASE64 && b.len == 3 && strcmp(b.data, "pre") == 0;
         ok = ok && err_to == BH_EBASE64 && n_to == 12345;
+        ok = ok && err_check == BH_EBASE64 && n_check == 12345;
     } else {
+        ok = ok && err_check == BH_OK && n_check == (size_t)n;
         ok = ok && err == BH_OK && b.len == 3 + (size_t)n && memcmp(b.data + 3, want, n) == 0 &&
              b.data[b.len] == '\0';
         ok = ok && err_to == BH_OK && n_to == (size_t)n && memcmp(got_to, want, n) == 0;
