@@ -94,18 +94,12 @@ static int print_answer(const cli_cmd *cmd, const bh_msg *answer, const char *ke
 {
     const bh_field *f = bh_msg_get(answer, key);
     bh_msg *inner = NULL;
-    bh_buf out;
-    bh_buf_init(&out, (size_t)64 * 1024 * 1024);
-    bh_err err = BH_OK;
     if (f && f->type == BH_JOBJECT &&
-        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &inner, NULL) ==
+        bh_msg_parse(f->value, f->value_len, f->value_len, BH_PARSE_ALLOW_NESTED, &inner, NULL) !=
             BH_OK)
-        err = bh_msg_to_json(inner, BH_JSON_PRETTY, &out);
-    else
-        err = bh_msg_to_json(answer, BH_JSON_PRETTY, &out);
-    int rc = err ? cli_internal(cmd, err) : cli_print_line(cmd, out.data, out.len);
+        inner = NULL;
+    int rc = cli_print_msg(cmd, inner ? inner : answer, BH_JSON_PRETTY);
     bh_msg_free(inner);
-    bh_buf_release(&out);
     return rc;
 }
 

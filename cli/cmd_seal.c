@@ -27,17 +27,6 @@ static int report(const cli_cmd *cmd, bh_err err, const bh_diag *d)
     return CLI_EXIT_REFUSED;
 }
 
-static int print_msg(const cli_cmd *cmd, const bh_msg *m, int pretty)
-{
-    bh_buf out;
-    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
-    bh_err err = bh_msg_to_json(m, pretty ? BH_JSON_PRETTY : 0u, &out);
-    int rc = err == BH_OK ? cli_print_line(cmd, out.data ? out.data : "", out.len)
-                          : cli_internal(cmd, err);
-    bh_buf_release(&out);
-    return rc;
-}
-
 /* Parses --window: a decimal number of seconds. */
 static int parse_window(const cli_cmd *cmd, const char *text, int64_t *out)
 {
@@ -101,7 +90,7 @@ static int run_seal(int argc, char **argv)
     if (err != BH_OK)
         rc = report(cmd, err, &d);
     else
-        rc = print_msg(cmd, wire, pretty);
+        rc = cli_print_msg(cmd, wire, pretty ? BH_JSON_PRETTY : 0u);
 out:
     bh_wipe(&cred.key, sizeof cred.key);
     bh_diag_release(&d);
@@ -155,7 +144,7 @@ static int run_open(int argc, char **argv)
     if (first != BH_OK)
         rc = report(cmd, is_internal(err) ? err : first, &d);
     else
-        rc = print_msg(cmd, plain, pretty);
+        rc = cli_print_msg(cmd, plain, pretty ? BH_JSON_PRETTY : 0u);
 out:
     bh_wipe(&cred.key, sizeof cred.key);
     bh_diag_release(&d);

@@ -75,16 +75,6 @@ static int read_plaintext(const cli_cmd *cmd, const char *const *args, size_t n,
     return CLI_EXIT_OK;
 }
 
-static int print_json(const cli_cmd *cmd, const bh_msg *m, unsigned flags)
-{
-    bh_buf out;
-    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
-    bh_err err = bh_msg_to_json(m, flags, &out);
-    int rc = err ? cli_internal(cmd, err) : cli_print_line(cmd, out.data, out.len);
-    bh_buf_release(&out);
-    return rc;
-}
-
 /* --dry-run: what would be sent, and the string its signature is over. */
 static int dry_run(const cli_cmd *cmd, const bh_iface *iface, const bh_credentials *cred,
                    const char *url, const bh_msg *plain, int64_t now)
@@ -101,7 +91,7 @@ static int dry_run(const cli_cmd *cmd, const bh_iface *iface, const bh_credentia
     } else {
         if (url)
             printf("POST %s/%s\n", url, iface->name);
-        rc = print_json(cmd, wire, BH_JSON_PRETTY);
+        rc = cli_print_msg(cmd, wire, BH_JSON_PRETTY);
         if (rc == CLI_EXIT_OK && !(err = bh_sign_string(wire, NULL, &canon)))
             printf("string to sign (appsecret masked):\n%s\n", canon.data);
         else if (rc == CLI_EXIT_OK)
@@ -129,7 +119,7 @@ static int call(const cli_cmd *cmd, const bh_iface *iface, const bh_credentials 
         cli_print_problems(stderr, "", &d);
         rc = CLI_EXIT_REFUSED;
     } else {
-        rc = print_json(cmd, answer, pretty ? BH_JSON_PRETTY : 0);
+        rc = cli_print_msg(cmd, answer, pretty ? BH_JSON_PRETTY : 0);
         const char *code = bh_msg_text(answer, "code");
         if (rc == CLI_EXIT_OK && (!code || strcmp(code, "1") != 0)) {
             fprintf(stderr, "baohan send: HTTP %d, code %s\n", status, code ? code : "absent");

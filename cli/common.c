@@ -258,6 +258,16 @@ int cli_print_line(const cli_cmd *cmd, const char *text, size_t len)
     return CLI_EXIT_OK;
 }
 
+int cli_print_msg(const cli_cmd *cmd, const bh_msg *m, unsigned flags)
+{
+    bh_buf out;
+    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
+    bh_err err = bh_msg_to_json(m, flags, &out);
+    int rc = err ? cli_internal(cmd, err) : cli_print_line(cmd, out.data ? out.data : "", out.len);
+    bh_buf_release(&out);
+    return rc;
+}
+
 int cli_credentials(const cli_cmd *cmd, const char *secret_flag, const char *key_flag,
                     const char *appkey_flag, bh_credentials *cred)
 {

@@ -101,4 +101,8 @@ int cli_find_iface(const cli_cmd *cmd, const char *name, const bh_iface **out);
 /* Writes `len` bytes and then a newline to stdout. */
 int cli_print_line(const cli_cmd *cmd, const char *text, size_t len);
 
+/* Prints a message as one JSON line (BH_JSON_PRETTY in `flags`: indented);
+ * an exit status. */
+int cli_print_msg(const cli_cmd *cmd, const bh_msg *m, unsigned flags);
+
 #endif
