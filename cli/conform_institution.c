@@ -249,24 +249,41 @@ static void check_states(conform *c)
 
 /* ---- with an admin API: a rejected application -------------------------------------- */
 
+/* bh_json_array_each's callback for admin_find: the id of the element whose
+ * applyno is wanted. */
+struct wanted_app {
+    const char *applyno;
+    long long id;
+};
+
+static bh_err match_applyno(const char *element, size_t len, void *ctx)
+{
+    struct wanted_app *w = ctx;
+    bh_msg *m = NULL;
+    if (bh_msg_parse(element, len, len, BH_PARSE_ALLOW_NESTED, &m, NULL) == BH_OK) {
+        const char *applyno = bh_msg_text(m, "applyno"), *id = bh_msg_text(m, "id");
+        if (applyno && id && strcmp(applyno, w->applyno) == 0)
+            w->id = strtoll(id, NULL, 10);
+    }
+    bh_msg_free(m);
+    return BH_OK;
+}
+
 static long long admin_find(conform *c, const char *applyno)
 {
-    bh_buf out;
-    bh_buf_init(&out, BH_BUF_MAX_DEFAULT);
-    long long id = 0;
-    char needle[100];
-    snprintf(needle, sizeof needle, "\"applyno\":\"%s\"", applyno);
-    if (conform_admin_call(c, "GET", "/admin/applications?limit=10000", NULL, &out) == 200 &&
-        out.data) {
-        char *hit = strstr(out.data, needle);
-        for (char *p = hit; p && p > out.data; p--)
-            if (strncmp(p, "{\"id\":", 6) == 0) {
-                id = strtoll(p + 6, NULL, 10);
-                break;
-            }
-    }
-    bh_buf_release(&out);
-    return id;
+    bh_buf raw;
+    bh_buf_init(&raw, BH_BUF_MAX_DEFAULT);
+    int status = 0;
+    bh_msg *m = conform_admin_json(c, "GET", "/admin/applications?limit=10000", NULL, &status,
+                                   &raw);
+    const bh_field *apps = m ? bh_msg_get(m, "applications") : NULL;
+    struct wanted_app w = {applyno, 0};
+    if (status == 200 && apps && apps->type == BH_JARRAY &&
+        bh_json_array_each(apps->value, apps->value_len, match_applyno, &w, NULL, "applications"))
+        w.id = 0;
+    bh_msg_free(m);
+    bh_buf_release(&raw);
+    return w.id;
 }
 
 static void check_rejected(conform *c)
