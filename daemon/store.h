@@ -308,6 +308,7 @@ typedef struct bh_pnotice {
     int64_t received_at;
 } bh_pnotice;
 
+void bh_pnotice_release(bh_pnotice *n);
 void bh_pnotice_list_free(bh_pnotice *list, size_t count);
 /* BH_EDUPKEY when this (app, iface, content) is already recorded;
  * BH_ENOTFOUND when there is no application `app_id`. */
@@ -332,6 +333,7 @@ typedef struct bh_filecheck {
     int64_t checked_at;
 } bh_filecheck;
 
+void bh_filecheck_release(bh_filecheck *f);
 void bh_filecheck_list_free(bh_filecheck *list, size_t count);
 /* Replaces the application's checks with `checks` (the last fetch wins;
  * the audit rows keep the history). id and app_id of the items are ignored. */

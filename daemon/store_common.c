@@ -162,28 +162,38 @@ void bh_papp_list_free(bh_papp *list, size_t count)
     free(list);
 }
 
+void bh_pnotice_release(bh_pnotice *n)
+{
+    if (!n)
+        return;
+    free(n->iface);
+    free(n->content_hash);
+    free(n->plain_json);
+    memset(n, 0, sizeof(*n));
+}
+
+void bh_filecheck_release(bh_filecheck *f)
+{
+    if (!f)
+        return;
+    free(f->field);
+    free(f->url);
+    free(f->md5_expected);
+    free(f->md5_actual);
+    free(f->detail);
+    memset(f, 0, sizeof(*f));
+}
+
 void bh_pnotice_list_free(bh_pnotice *list, size_t count)
 {
-    if (!list)
-        return;
-    for (size_t i = 0; i < count; i++) {
-        free(list[i].iface);
-        free(list[i].content_hash);
-        free(list[i].plain_json);
-    }
+    for (size_t i = 0; list && i < count; i++)
+        bh_pnotice_release(&list[i]);
     free(list);
 }
 
 void bh_filecheck_list_free(bh_filecheck *list, size_t count)
 {
-    if (!list)
-        return;
-    for (size_t i = 0; i < count; i++) {
-        free(list[i].field);
-        free(list[i].url);
-        free(list[i].md5_expected);
-        free(list[i].md5_actual);
-        free(list[i].detail);
-    }
+    for (size_t i = 0; list && i < count; i++)
+        bh_filecheck_release(&list[i]);
     free(list);
 }

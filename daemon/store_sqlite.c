@@ -2599,12 +2599,8 @@ static bh_err read_pnotice(sqlite3_stmt *st, void *out)
     if (!err)
         err = col_text(st, 4, &n->plain_json);
     n->received_at = sqlite3_column_int64(st, 5);
-    if (err) {
-        free(n->iface);
-        free(n->content_hash);
-        free(n->plain_json);
-        memset(n, 0, sizeof(*n));
-    }
+    if (err)
+        bh_pnotice_release(n);
     return err;
 }
 
@@ -2625,14 +2621,8 @@ static bh_err read_filecheck(sqlite3_stmt *st, void *out)
     if (!err)
         err = col_text(st, 7, &f->detail);
     f->checked_at = sqlite3_column_int64(st, 8);
-    if (err) {
-        free(f->field);
-        free(f->url);
-        free(f->md5_expected);
-        free(f->md5_actual);
-        free(f->detail);
-        memset(f, 0, sizeof(*f));
-    }
+    if (err)
+        bh_filecheck_release(f);
     return err;
 }
 
