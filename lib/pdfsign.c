@@ -909,17 +909,17 @@ static int signing_time(CMS_SignerInfo *si, char out[32], int64_t *when)
     int idx = CMS_signed_get_attr_by_NID(si, NID_pkcs9_signingTime, -1);
     X509_ATTRIBUTE *attr = idx >= 0 ? CMS_signed_get_attr(si, idx) : NULL;
     ASN1_TYPE *t = attr ? X509_ATTRIBUTE_get0_type(attr, 0) : NULL;
-    struct tm tm;
-    if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME) ||
-        !ASN1_TIME_to_tm((const ASN1_TIME *)t->value.asn1_string, &tm))
+    if (!t || (t->type != V_ASN1_UTCTIME && t->type != V_ASN1_GENERALIZEDTIME))
         return 0;
-    /* tm is UTC; days from the civil date, so the host's zone plays no part. */
-    int64_t y = tm.tm_year + 1900, m = tm.tm_mon + 1;
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400, yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + tm.tm_mday - 1;
-    int64_t days = era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-    int64_t at = days * 86400 + tm.tm_hour * 3600 + tm.tm_min * 60 + tm.tm_sec;
+    /* Seconds since the epoch, counted by OpenSSL: the host's zone plays no
+     * part. */
+    ASN1_TIME *epoch = ASN1_TIME_set(NULL, 0);
+    int days = 0, secs = 0;
+    int ok = epoch && ASN1_TIME_diff(&days, &secs, epoch, (const ASN1_TIME *)t->value.asn1_string);
+    ASN1_TIME_free(epoch);
+    if (!ok)
+        return 0;
+    int64_t at = (int64_t)days * 86400 + secs;
     char text[BH_TIME_TEXT_LEN + 1];
     bh_time_format(at, text);
     snprintf(out, 32, "%s +08:00", text);
