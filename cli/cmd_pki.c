@@ -49,8 +49,9 @@ static int run_pki(int argc, char **argv)
         return cli_usage_error(cmd, "--alg must be rsa, ec or sm2");
     if (!name)
         name = "示例保险股份有限公司漳州中心支公司";
-    if (!*name || !bh_utf8_valid(name, strlen(name)) || bh_utf8_length(name, strlen(name)) > 40)
-        return cli_usage_error(cmd, "--name must be 1 to 40 characters of UTF-8");
+    if (!*name || !bh_utf8_valid(name, strlen(name)) ||
+        bh_utf8_length(name, strlen(name)) > BH_PKI_NAME_MAX)
+        return cli_usage_error(cmd, "--name must be 1 to %d characters of UTF-8", BH_PKI_NAME_MAX);
 
     int some = 0;
     if (if_missing && all_present(pos[1], &some)) {

@@ -21,6 +21,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "baohan/codec.h"
 #include "baohan/fs.h"
 #include "baohan/pdfsign.h"
 #include "banned.h"
@@ -123,8 +124,10 @@ bh_err bh_pki_init(const char *dir, bh_key_alg alg, const char *name, int64_t no
                                         BH_PKI_CHAIN};
     if (!dir || !*dir || !name || !*name)
         return bh_diag_add(d, BH_EINVAL, "", "a directory and a name are needed");
-    if (strlen(name) > 40 * 4)
-        return bh_diag_add(d, BH_ETOOLONG, "name", "longer than 40 characters");
+    if (!bh_utf8_valid(name, strlen(name)))
+        return bh_diag_add(d, BH_EUTF8, "name", "not valid UTF-8");
+    if (bh_utf8_length(name, strlen(name)) > BH_PKI_NAME_MAX)
+        return bh_diag_add(d, BH_ETOOLONG, "name", "longer than %d characters", BH_PKI_NAME_MAX);
     bh_err err = bh_mkdir_p(dir, 0700, "dir", d); /* owner-only */
     if (err)
         return err;

@@ -105,12 +105,18 @@ int bh_pdf_check_valid(const bh_pdf_check *c);
 #define BH_PKI_KEY "institution.key"
 #define BH_PKI_CHAIN "chain.pem"
 
+/* The longest institution name bh_pki_init takes, in characters: the CA's
+ * O is the name and " TEST CA — NOT FOR PRODUCTION" (29 characters), and an
+ * X.509 organisation name holds at most 64. */
+#define BH_PKI_NAME_MAX 35
+
 /* Creates `dir` and its parents (mode 0700) if missing and writes a test CA (self-signed,
  * "O=<name> TEST CA — NOT FOR PRODUCTION") and an institution certificate
  * it issued for `name` (document signing: digitalSignature and
  * nonRepudiation), both of `alg`, valid for ten years from `now`, with their
  * keys (mode 0600) and the chain. Refuses (BH_EDUPKEY) when any of the
- * files exists: test material is never overwritten. */
+ * files exists: test material is never overwritten; a name that is not
+ * 1 to BH_PKI_NAME_MAX characters of UTF-8 (BH_EUTF8, BH_ETOOLONG). */
 bh_err bh_pki_init(const char *dir, bh_key_alg alg, const char *name, int64_t now,
                    bh_diag *d) BH_MUST_CHECK;
 

@@ -514,6 +514,14 @@ static void test_signer_checks(void)
     bh_signer_free(s);
     /* pki init never overwrites. */
     CHECK_EQ(bh_pki_init(in_tmp(0, "ec"), BH_KEY_EC, "x", bh_time_now(), &d), BH_EDUPKEY);
+    /* The name is at most BH_PKI_NAME_MAX characters, not bytes: as many
+     * Chinese characters (three bytes each) are fine, one more is not. */
+    char name[(BH_PKI_NAME_MAX + 1) * 3 + 1] = "";
+    for (int i = 0; i <= BH_PKI_NAME_MAX; i++)
+        memcpy(name + 3 * i, "测", 4);
+    CHECK_EQ(bh_pki_init(in_tmp(0, "long"), BH_KEY_EC, name, bh_time_now(), &d), BH_ETOOLONG);
+    name[BH_PKI_NAME_MAX * 3] = '\0';
+    CHECK_EQ(bh_pki_init(in_tmp(0, "long"), BH_KEY_EC, name, bh_time_now(), &d), BH_OK);
     bh_diag_release(&d);
 }
 
