@@ -1011,8 +1011,11 @@ static void test_quick_threads_and_stop(void)
     quick_release(&q);
 }
 
-/* The answer hook runs once on the event thread: before the answer goes
- * out, or, when the client has gone meanwhile, when the call ends. */
+/* The answer hook runs exactly once: before the answer goes out, also for a
+ * call whose client hung up while it was held. (MHD resumes such a call
+ * and the access callback answers into the closed socket; the completion
+ * callback's run of the hook, for a call MHD ends before that, cannot be
+ * forced from here: this proves the "once", not which path ran it.) */
 static void test_answer_hook(void)
 {
     struct quick_ctx q;
