@@ -80,7 +80,7 @@ struct bh_http_server {
     pthread_mutex_t mu;
     pthread_cond_t idle;
     size_t inflight; /* requests between the request line and the completion callback */
-    size_t handed;   /* calls a handler has and has not finished */
+    size_t handed;   /* of those, calls given to a handler (until they end) */
 
     /* The workers that run `handler`: a queue of calls, oldest first. */
     pthread_t *workers;
@@ -468,6 +468,7 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
         r->note[sizeof(r->note) - 1] = '\0';
     }
     write_access_log(r, aborted(toe));
+    int handed = r->handed;
     bh_buf_release(&r->resp.body); /* answered calls released it already */
     bh_buf_release(&r->body);
     free(r->uri);
@@ -478,7 +479,9 @@ static void request_completed(void *cls, struct MHD_Connection *conn, void **req
     pthread_mutex_lock(&s->mu);
     if (s->inflight > 0)
         s->inflight--;
-    if (s->inflight == 0)
+    if (handed && s->handed > 0)
+        s->handed--;
+    if (s->inflight == 0 || (handed && s->handed == 0))
         pthread_cond_broadcast(&s->idle);
     pthread_mutex_unlock(&s->mu);
 }
@@ -729,18 +732,13 @@ static enum MHD_Result answer(struct MHD_Connection *conn, bh_http_call *r)
 
 void bh_http_call_finish(bh_http_call *r)
 {
-    bh_http_server *s = r->srv; /* `r` may be gone once the connection resumes */
     int expected = RUNNING;
     /* Still RUNNING: the access callback has not suspended yet, and will
-     * answer itself. */
+     * answer itself. Once the connection resumes, `r` may be gone. */
     if (!atomic_compare_exchange_strong(&r->handoff, &expected, FINISHED)) {
         atomic_store(&r->handoff, FINISHED);
         MHD_resume_connection(r->conn);
     }
-    pthread_mutex_lock(&s->mu);
-    if (--s->handed == 0)
-        pthread_cond_broadcast(&s->idle);
-    pthread_mutex_unlock(&s->mu);
 }
 
 void bh_http_call_on_answer(bh_http_call *r, void (*fn)(void *ctx, bh_http_response *resp),
@@ -1050,14 +1048,15 @@ void bh_http_stop(bh_http_server *s)
     clock_gettime(CLOCK_REALTIME, &deadline);
     deadline.tv_sec += DRAIN_TIMEOUT_S;
     pthread_mutex_lock(&s->mu);
+    /* A call given to a handler is waited for whatever the deadline, until
+     * its answer is written: it would otherwise come back to a server that
+     * is gone, or its answer (its unit durable) would be lost. */
     while (s->inflight > 0) {
-        if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) == ETIMEDOUT)
+        if (s->handed > 0)
+            pthread_cond_wait(&s->idle, &s->mu);
+        else if (pthread_cond_timedwait(&s->idle, &s->mu, &deadline) == ETIMEDOUT)
             break;
     }
-    /* A call a handler holds is finished whatever the deadline: it would
-     * otherwise come back to a server that is gone. */
-    while (s->handed > 0)
-        pthread_cond_wait(&s->idle, &s->mu);
     pthread_mutex_unlock(&s->mu);
     stop_workers(s);
 
