@@ -35,7 +35,14 @@ struct bh_signer {
     STACK_OF(X509) *chain;
     bh_key_alg alg;
     char subject[512];
+    /* The room a signature needs in the file: a trial signature's size,
+     * plus the few bytes an ECDSA/SM2 signature's DER or the time's
+     * encoding varies by. Depends only on the signer, so made once. */
+    size_t sig_max;
 };
+
+static bh_err cms_sign(const bh_signer *s, const unsigned char *data, size_t len, int64_t when,
+                       unsigned char **der, size_t *der_len, bh_diag *d);
 
 /* ---- the signing identity ---- */
 
@@ -183,6 +190,12 @@ bh_err bh_signer_load(const char *cert_path, const char *key_path, const char *c
         goto out;
     }
     name_line(X509_get_subject_name(s->cert), s->subject, sizeof s->subject);
+    unsigned char *der = NULL;
+    size_t der_len = 0;
+    if ((err = cms_sign(s, (const unsigned char *)"", 0, now, &der, &der_len, d)))
+        goto out;
+    OPENSSL_free(der);
+    s->sig_max = der_len + 256;
 out:
     if (err) {
         bh_signer_free(s);
@@ -830,15 +843,8 @@ bh_err bh_pdf_sign(const void *data, size_t len, const bh_signer *s, const bh_pd
     if (err)
         return err;
 
-    /* A trial signature gives the size of the real one, give or take the
-     * few bytes an ECDSA/SM2 signature's DER varies by. */
     unsigned char *der = NULL;
-    size_t der_len = 0;
-    if ((err = cms_sign(s, (const unsigned char *)"", 0, o->signing_time, &der, &der_len, d)))
-        return err;
-    OPENSSL_free(der);
-    der = NULL;
-    size_t sig_max = der_len + 256;
+    size_t der_len = 0, sig_max = s->sig_max;
 
     size_t start = out->len;
     layout lay;
