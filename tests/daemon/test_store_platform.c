@@ -9,28 +9,10 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "store.h"
+#include "store_env.h"
 
-static char dir[64];
+static struct env env;
 static bh_store *store;
-
-static void open_store(void)
-{
-    snprintf(dir, sizeof dir, "/tmp/bh-pstore-XXXXXX");
-    if (!mkdtemp(dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    char db[128], files[128];
-    snprintf(db, sizeof db, "%s/baohan.db", dir);
-    snprintf(files, sizeof files, "%s/files", dir);
-    bh_diag d = BH_DIAG_INIT;
-    if (bh_store_open(db, files, &store, &d) != BH_OK) {
-        fprintf(stderr, "bh_store_open: %s\n", d.count ? d.items[0].message : "");
-        exit(2);
-    }
-    bh_diag_release(&d);
-}
 
 /* One operation run as a unit (write) or a read, with its arguments. */
 typedef struct op {
@@ -239,14 +221,22 @@ static void test_list(void)
     bh_papp_list_free(o.list, o.count);
 }
 
-static void test_notices(void)
+/* The id of test_apps's application FI001/P1 (the tests build on it). */
+static int64_t p1_id(void)
 {
     op o = {0};
     o.appkey = "FI001";
     o.applyno = "P1";
     CHECK_EQ(bh_store_read(store, by_applyno_fn, &o), BH_OK);
-    o.id = o.got.id;
+    int64_t id = o.got.id;
     bh_papp_release(&o.got);
+    return id;
+}
+
+static void test_notices(void)
+{
+    op o = {0};
+    o.id = p1_id();
     o.iface = "baohannotice";
     o.hash = "h1";
     o.json = "{\"applyno\":\"P1\",\"applystatus\":\"1\"}";
@@ -277,11 +267,7 @@ static void test_notices(void)
 static void test_file_checks(void)
 {
     op o = {0};
-    o.appkey = "FI001";
-    o.applyno = "P1";
-    CHECK_EQ(bh_store_read(store, by_applyno_fn, &o), BH_OK);
-    o.id = o.got.id;
-    bh_papp_release(&o.got);
+    o.id = p1_id();
     bh_filecheck in[2] = {
         {0, 0, (char *)"baohanurl", (char *)"http://fi/files/a", (char *)"AA", (char *)"AA", 1,
          NULL, 0},
@@ -324,16 +310,14 @@ static void test_file_checks(void)
 
 int main(void)
 {
-    open_store();
+    env_init(&env);
+    store = open_store(&env);
     RUN(test_state_names);
     RUN(test_apps);
     RUN(test_list);
     RUN(test_notices);
     RUN(test_file_checks);
     bh_store_close(store);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    remove_tree(env.dir);
     return CHECK_DONE();
 }
