@@ -123,8 +123,9 @@ int main(int argc, char **argv)
         die("sealing the request", &d);
 
     double t_parse = 0, t_open = 0, t_hash = 0;
-    bh_buf business;
+    bh_buf business, sign_text;
     bh_buf_init(&business, BH_MSG_MAX_REQUEST);
+    bh_buf_init(&sign_text, BH_MSG_MAX_REQUEST);
     /* The phases are timed by the wall clock (reading a CPU clock costs a
      * system call, more than the phases' differences); the whole loop also
      * by the process's CPU clock, which time spent preempted on a busy
@@ -139,10 +140,17 @@ int main(int argc, char **argv)
         if (bh_check_timestamp(w, now, 300, &d) || bh_open(iface, &cred, w, &p, &d))
             die("open", &d);
         double t2 = now_s();
-        /* The content hash: SM3 over the business fields' JSON. */
+        /* What daemon/serve.c and institution.c then do: the envelope
+         * removed, the content hash (SM3 of the business fields in signing
+         * order) and the JSON stored with the application. */
+        bh_msg_remove(p, "appkey");
+        bh_msg_remove(p, "timestamp");
+        bh_msg_remove(p, "sign");
         char hash[BH_SM3_HEX_LEN + 1];
         bh_buf_reset(&business);
-        if (bh_msg_to_json(p, 0, &business) || bh_sm3_hex(business.data, business.len, hash))
+        bh_buf_reset(&sign_text);
+        if (bh_sign_string(p, "", &sign_text) || bh_sm3_hex(sign_text.data, sign_text.len, hash) ||
+            bh_msg_to_json(p, 0, &business))
             die("hash", NULL);
         double t3 = now_s();
         bh_msg_free(p);
@@ -159,7 +167,7 @@ int main(int argc, char **argv)
     printf("  open         %6.1f us   (timestamp, SM3 signature, SM4 of the 密文 fields, "
            "validation)\n",
            t_open / (double)iterations * 1e6);
-    printf("  content hash %6.1f us\n", t_hash / (double)iterations * 1e6);
+    printf("  content hash %6.1f us   (and the stored JSON)\n", t_hash / (double)iterations * 1e6);
     printf("  total        %6.1f us a request: at most %.0f requests/s a core for this alone\n",
            total, 1e6 / total);
     printf("  cpu          %6.1f us a request of CPU time over the loop (the lines above are "
@@ -172,6 +180,7 @@ int main(int argc, char **argv)
            "content, SM4 of the 密文 fields)\n",
            floor_us);
     bh_buf_release(&business);
+    bh_buf_release(&sign_text);
     bh_buf_release(&json);
     bh_msg_free(wire);
     bh_msg_free(plain);
