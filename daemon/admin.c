@@ -25,18 +25,33 @@ static bh_err problems_array(bh_buf *b, const bh_diag *d)
 }
 
 /* Writes {"ok":false,"errors":[…]} from the problems in `d`. */
+/* {"ok":false,"error":"field: message","problems":[…],"errors":[…]}: the
+ * first problem as one line, and every problem, under both names the two
+ * roles' API pages document (docs/institution.md: errors, docs/platform.md:
+ * error and problems). */
 static void reply_problems(bh_http_response *resp, int status, const bh_diag *d)
 {
     bh_buf *b = &resp->body;
+    bh_buf first, list;
+    bh_buf_init(&first, 2048);
+    bh_buf_init(&list, BH_BUF_MAX_DEFAULT);
     bh_buf_reset(b);
     resp->status = status;
-    bh_err err = bh_buf_addstr(b, "{\"ok\":false,\"errors\":");
+    bh_err err = d->count ? bh_buf_addf(&first, "%s%s%s", d->items[0].field,
+                                        *d->items[0].field ? ": " : "", d->items[0].message)
+                          : bh_buf_addstr(&first, "refused");
     if (!err)
-        err = problems_array(b, d);
+        err = problems_array(&list, d);
     if (!err)
-        err = bh_buf_addch(b, '}');
+        err = bh_buf_addstr(b, "{\"ok\":false,\"error\":");
+    if (!err)
+        err = bh_json_quote(first.data, first.len, b);
+    if (!err)
+        err = bh_buf_addf(b, ",\"problems\":%s,\"errors\":%s}", list.data, list.data);
     if (err)
         bh_http_reply(resp, 500, 0, "internal error");
+    bh_buf_release(&first);
+    bh_buf_release(&list);
 }
 
 static void reply_error(bh_http_response *resp, int status, const char *field, const char *message)
@@ -547,48 +562,6 @@ void bh_admin_handle(bh_institution *inst, const bh_http_request *req, bh_http_r
 
 /* ---- the platform role ---------------------------------------------------------------- */
 
-/* {"ok":false,"error":"field: message","problems":[…],"errors":[…]}: the
- * platform contract's shape, with "errors" as the institution's API has it
- * (so one client reads both). */
-static void reply_plat_problems(bh_http_response *resp, int status, const bh_diag *d)
-{
-    bh_buf *b = &resp->body;
-    bh_buf first;
-    bh_buf_init(&first, 2048);
-    bh_buf_reset(b);
-    resp->status = status;
-    bh_err err = d->count ? bh_buf_addf(&first, "%s%s%s", d->items[0].field,
-                                        *d->items[0].field ? ": " : "", d->items[0].message)
-                          : bh_buf_addstr(&first, "refused");
-    if (!err)
-        err = bh_buf_addstr(b, "{\"ok\":false,\"error\":");
-    if (!err)
-        err = bh_json_quote(first.data, first.len, b);
-    if (!err)
-        err = bh_buf_addstr(b, ",\"problems\":");
-    if (!err)
-        err = problems_array(b, d);
-    if (!err)
-        err = bh_buf_addstr(b, ",\"errors\":");
-    if (!err)
-        err = problems_array(b, d);
-    if (!err)
-        err = bh_buf_addch(b, '}');
-    if (err)
-        bh_http_reply(resp, 500, 0, "internal error");
-    bh_buf_release(&first);
-}
-
-static void reply_plat_error(bh_http_response *resp, int status, const char *field,
-                             const char *message)
-{
-    bh_diag d = BH_DIAG_INIT;
-    bh_diag_add(&d, BH_EINVAL, field, "%s", message);
-    reply_plat_problems(resp, status, &d);
-    bh_diag_release(&d);
-}
-
-/* The status of a refused platform action. */
 static int plat_status_of(const bh_diag *d)
 {
     bh_err err = bh_diag_first_code(d);
@@ -745,15 +718,15 @@ static void plat_show(bh_platform *p, int64_t id, const bh_plat_answer *ans,
     bh_buf out;
     bh_buf_init(&out, (size_t)16 * 1024 * 1024);
     if (err == BH_ENOTFOUND) {
-        reply_plat_error(resp, 404, "id", "no such application");
+        reply_error(resp, 404, "id", "no such application");
     } else if (err || bh_buf_addstr(&out, "\"application\":") || papp_json(&v.app, &v, &out)) {
-        reply_plat_error(resp, 500, "", "the store cannot be read");
+        reply_error(resp, 500, "", "the store cannot be read");
     } else {
         err = ans ? bh_buf_addf(&out, ",\"code\":%d,\"msg\":", ans->code) : BH_OK;
         if (!err && ans)
             err = bh_json_quote(ans->message, strlen(ans->message), &out);
         if (err)
-            reply_plat_error(resp, 500, "", "the answer is too large");
+            reply_error(resp, 500, "", "the answer is too large");
         else
             reply_ok(resp, out.data);
     }
@@ -801,12 +774,12 @@ static void plat_list(bh_platform *p, const bh_http_request *req, bh_http_respon
     if (query_value(req->query, "offset", &v) && !parse_count(v.data, &l.offset))
         bad = "offset";
     if (bad) {
-        reply_plat_error(resp, 400, bad,
+        reply_error(resp, 400, bad,
                          "state: sending, sent, refused, issued, rejected, given_up, "
                          "quit_requested, quit or claimed; institution: a configured NAME; "
                          "limit/offset: 0..10000");
     } else if (bh_store_read(p->store, read_plat_list, &l)) {
-        reply_plat_error(resp, 500, "", "the store cannot be read");
+        reply_error(resp, 500, "", "the store cannot be read");
     } else {
         bh_err err = bh_buf_addstr(&out, "\"applications\":[");
         for (size_t i = 0; !err && i < l.count; i++) {
@@ -818,7 +791,7 @@ static void plat_list(bh_platform *p, const bh_http_request *req, bh_http_respon
         if (!err)
             err = bh_buf_addch(&out, ']');
         if (err)
-            reply_plat_error(resp, 500, "", "the answer is too large");
+            reply_error(resp, 500, "", "the answer is too large");
         else
             reply_ok(resp, out.data);
     }
@@ -851,7 +824,7 @@ static void plat_apply(bh_platform *p, const bh_http_request *req, bh_http_respo
     if (!err)
         err = bh_plat_apply(p, bh_msg_text(m, "institution"), fields, &id, &ans, &d);
     if (err)
-        reply_plat_problems(resp, plat_status_of(&d), &d);
+        reply_problems(resp, plat_status_of(&d), &d);
     else
         plat_show(p, id, &ans, resp);
     bh_msg_free(fields);
@@ -879,7 +852,7 @@ static void plat_act(bh_platform *p, int64_t id, const char *verb, const bh_http
             err = bh_diag_add(&d, BH_ENOTFOUND, "path", "no such action: %s", verb);
     }
     if (err)
-        reply_plat_problems(resp, plat_status_of(&d), &d);
+        reply_problems(resp, plat_status_of(&d), &d);
     else
         plat_show(p, id, &ans, resp);
     bh_msg_free(m);
@@ -902,5 +875,5 @@ void bh_admin_platform_handle(bh_platform *p, const bh_http_request *req, bh_htt
     else if (route(req->path, "/admin/platform/applications/", &id, &verb) && post && *verb)
         plat_act(p, id, verb, req, resp);
     else
-        reply_plat_error(resp, 404, "path", "no such endpoint");
+        reply_error(resp, 404, "path", "no such endpoint");
 }
