@@ -1,14 +1,12 @@
-/* SM3, SM4-ECB/PKCS#7, MD5 and randomness through OpenSSL 3's EVP interface
- * (see include/baohan/gm.h and docs/internals/gm.md).
+/* SM3, SM4-ECB/PKCS#7, MD5 and randomness (see include/baohan/gm.h and
+ * docs/internals/gm.md).
  *
- * The only state that outlives a call is the SM3 and SM4 algorithm objects,
- * fetched from OpenSSL's provider once (pthread_once) and read-only after:
- * an implicit fetch (EVP_sm3() handed to an Init) looks the provider up under
- * a lock on every call, which showed in profiles of the daemon. Every call
- * still builds its own EVP context, so all functions are thread-safe without
- * locks of our own. Padding is added and checked here,
- * not by OpenSSL, so that a bad padding is a precise BH_EDECRYPT and the
- * check is the strict PKCS#7 one (every padding byte equal to the count). */
+ * SM3 and SM4 are our own (lib/sm3.c, lib/sm4.c: no allocation, no shared
+ * state but SM4's 1 KB table, built once); MD5, the constant-time compare
+ * and the wipe are OpenSSL's. Every function is thread-safe without locks
+ * of our own. Padding is added and checked here, so that a bad padding is a
+ * precise BH_EDECRYPT and the check is the strict PKCS#7 one (every padding
+ * byte equal to the count). */
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
@@ -16,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <pthread.h>
 #include <sys/random.h>
 #include <sys/types.h>
 
@@ -25,36 +22,9 @@
 
 #include "baohan/codec.h"
 #include "baohan/gm.h"
+#include "sm3.h"
+#include "sm4.h"
 #include "banned.h"
-
-/* EVP takes int lengths; larger inputs go through in chunks of this many
- * bytes, a multiple of the SM4 block. */
-#define EVP_CHUNK ((size_t)1 << 30)
-
-/* The algorithms, fetched once for the life of the process (never freed:
- * they are shared by every thread until exit). NULL when the provider lacks
- * them, which every user reports as BH_ECRYPTO. */
-static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
-static EVP_MD *sm3_md;
-static EVP_CIPHER *sm4_ecb;
-
-static void fetch_algorithms(void)
-{
-    sm3_md = EVP_MD_fetch(NULL, "SM3", NULL);
-    sm4_ecb = EVP_CIPHER_fetch(NULL, "SM4-ECB", NULL);
-}
-
-static const EVP_MD *sm3_algorithm(void)
-{
-    pthread_once(&fetch_once, fetch_algorithms);
-    return sm3_md;
-}
-
-static const EVP_CIPHER *sm4_algorithm(void)
-{
-    pthread_once(&fetch_once, fetch_algorithms);
-    return sm4_ecb;
-}
 
 static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out,
                      unsigned int want)
@@ -73,7 +43,13 @@ static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *ou
 
 bh_err bh_sm3(const void *data, size_t len, uint8_t out[BH_SM3_LEN])
 {
-    return digest(sm3_algorithm(), data, len, out, BH_SM3_LEN);
+    if ((!data && len) || !out)
+        return BH_EINVAL;
+    bh__sm3 h;
+    bh__sm3_init(&h);
+    bh__sm3_update(&h, data, len);
+    bh__sm3_final(&h, out);
+    return BH_OK;
 }
 
 bh_err bh_sm3_hex(const void *data, size_t len, char out[BH_SM3_HEX_LEN + 1])
@@ -131,44 +107,21 @@ bh_err bh_sm4_key_parse(const char *text, bh_sm4_key *out, bh_diag *d, const cha
     return err;
 }
 
-/* A keyed cipher: the key schedule of each direction is done once, on its
- * first use (a message is only ever decrypted or only encrypted, so the
- * other direction's context and schedule would be wasted), and ECB without
- * padding is stateless between calls, so each context serves any number of
+/* A keyed cipher: both key schedules, expanded once per key (a schedule is
+ * 32 words; expanding costs about as much as one block). ECB without
+ * padding keeps no state between calls, so one serves any number of
  * operations. */
 struct bh_sm4 {
-    uint8_t key[BH_SM4_KEY_LEN];
-    EVP_CIPHER_CTX *enc;
-    EVP_CIPHER_CTX *dec;
+    bh__sm4_schedule enc, dec;
 };
 
 void bh_sm4_free(bh_sm4 *c)
 {
     if (!c)
         return;
-    /* OpenSSL cleanses the key schedules; the key copy is ours to wipe. */
-    EVP_CIPHER_CTX_free(c->enc);
-    EVP_CIPHER_CTX_free(c->dec);
-    bh_wipe(c->key, sizeof c->key);
+    /* The round keys give the key back: wiped like it. */
+    bh_wipe(c, sizeof *c);
     free(c);
-}
-
-/* The context for one direction, keyed on first use; NULL on failure. */
-static EVP_CIPHER_CTX *sm4_context(bh_sm4 *c, int encrypt)
-{
-    EVP_CIPHER_CTX **slot = encrypt ? &c->enc : &c->dec;
-    if (*slot)
-        return *slot;
-    const EVP_CIPHER *cipher = sm4_algorithm();
-    EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-    /* Whole blocks in, whole blocks out: OpenSSL must not pad or unpad. */
-    if (!cipher || !ctx || !EVP_CipherInit_ex(ctx, cipher, NULL, c->key, NULL, encrypt) ||
-        !EVP_CIPHER_CTX_set_padding(ctx, 0)) {
-        EVP_CIPHER_CTX_free(ctx);
-        return NULL;
-    }
-    *slot = ctx;
-    return ctx;
 }
 
 bh_err bh_sm4_new(const bh_sm4_key *key, bh_sm4 **out)
@@ -178,14 +131,10 @@ bh_err bh_sm4_new(const bh_sm4_key *key, bh_sm4 **out)
     *out = NULL;
     if (!key)
         return BH_EINVAL;
-    /* SM4 missing from the provider is reported here, as it always was;
-     * the contexts follow on first use. */
-    if (!sm4_algorithm())
-        return BH_ECRYPTO;
-    bh_sm4 *c = calloc(1, sizeof *c);
+    bh_sm4 *c = malloc(sizeof *c);
     if (!c)
         return BH_ENOMEM;
-    memcpy(c->key, key->bytes, sizeof c->key);
+    bh__sm4_expand(key->bytes, &c->enc, &c->dec);
     *out = c;
     return BH_OK;
 }
@@ -194,18 +143,7 @@ bh_err bh_sm4_blocks(bh_sm4 *c, int encrypt, const uint8_t *in, uint8_t *out, si
 {
     if (!c || len % BH_SM4_BLOCK != 0 || (len && (!in || !out)))
         return BH_EINVAL;
-    if (len == 0)
-        return BH_OK;
-    EVP_CIPHER_CTX *ctx = sm4_context(c, encrypt);
-    if (!ctx)
-        return BH_ECRYPTO;
-    for (size_t done = 0; done < len;) {
-        size_t chunk = len - done < EVP_CHUNK ? len - done : EVP_CHUNK;
-        int n = 0;
-        if (!EVP_CipherUpdate(ctx, out + done, &n, in + done, (int)chunk) || (size_t)n != chunk)
-            return BH_ECRYPTO;
-        done += chunk;
-    }
+    bh__sm4_ecb(encrypt ? &c->enc : &c->dec, in, out, len / BH_SM4_BLOCK);
     return BH_OK;
 }
 

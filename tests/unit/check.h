@@ -58,6 +58,20 @@ static int check_count;
     (printf("%d checks, %d failed\n", check_count, check_failures),                                \
      check_failures ? EXIT_FAILURE : EXIT_SUCCESS)
 
+/* Deterministic pseudo-random bytes (xorshift64), for tests that compare
+ * two implementations on many inputs: the same run every time. */
+__attribute__((unused)) static void check_random_bytes(void *out, size_t n)
+{
+    static unsigned long long state = 0x9e3779b97f4a7c15ull;
+    unsigned char *p = out;
+    for (size_t i = 0; i < n; i++) {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        p[i] = (unsigned char)state;
+    }
+}
+
 /* Reads a stream to its end into a NUL-terminated malloc'd string (its
  * length in *len when len is not NULL); NULL when out of memory. */
 __attribute__((unused)) static char *check_read_stream(FILE *f, size_t *len)
