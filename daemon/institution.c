@@ -75,14 +75,30 @@ static bh_err apply_prepare(const bh_request *r, apply_prep *p)
 }
 
 /* A baohanapply whose (appkey, applyno) is already stored: the same content
- * is a retry and gets the same answer; different content is refused. */
+ * is a retry and gets the same answer; different content is refused. Both
+ * hashes are made only here: a new application is stored with an empty
+ * content_hash, as its request_json is the content the hash is of (see
+ * unit_apply), so the common case never hashes. Rows stored before that
+ * keep their hash. This runs on the store's writer thread, for repeats
+ * only. */
 static bh_err apply_again(bh_tx *tx, bh_request *r)
 {
     bh_app app = {0};
     bh_err err = bh_tx_app_by_applyno(tx, r->appkey, r->applyno, &app);
     if (err)
         return err == BH_ENOTFOUND ? BH_EIO : err; /* the duplicate was not the applyno */
-    if (strcmp(app.content_hash, r->hash) == 0) {
+    char stored[BH_SM3_HEX_LEN + 1];
+    if (app.content_hash[0])
+        snprintf(stored, sizeof stored, "%s", app.content_hash);
+    else
+        err = bh_content_hash_json(app.request_json, stored);
+    if (!err)
+        err = bh_req_hash(r);
+    if (err) {
+        bh_app_release(&app);
+        return err;
+    }
+    if (strcmp(stored, r->hash) == 0) {
         bh_req_say(r, 1, BH_OK_MESSAGE);
         err = answer_payurl(r, app.pay_token);
     } else {
@@ -104,7 +120,7 @@ static bh_err unit_apply(bh_tx *tx, void *arg)
     bh_app app = {0};
     app.appkey = (char *)r->appkey;
     app.applyno = (char *)r->applyno;
-    app.content_hash = r->hash;
+    app.content_hash = ""; /* that of request_json: made when a repeat needs it */
     app.state = BH_APP_APPLIED;
     app.pay_token = (char *)p->token;
     app.request_json = p->json.data;
@@ -541,7 +557,7 @@ static bh_err dispatch(bh_request *r)
     r->unit = strcmp(name, "giveupnotice") == 0 ? unit_giveup
               : strcmp(name, "quitapply") == 0  ? unit_quit
                                                 : unit_claim;
-    return BH_OK;
+    return bh_req_hash(r); /* their answers are kept by content */
 }
 
 int bh_institution_take(bh_institution *inst, bh_http_call *call)

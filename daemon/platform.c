@@ -164,7 +164,7 @@ static bh_err unit_notice(bh_tx *tx, void *arg)
 static bh_err dispatch(bh_request *r)
 {
     r->unit = unit_notice;
-    return BH_OK;
+    return bh_req_hash(r);
 }
 
 int bh_platform_take(bh_platform *p, bh_http_call *call)

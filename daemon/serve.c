@@ -26,6 +26,22 @@ bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1])
     return err;
 }
 
+bh_err bh_content_hash_json(const char *json, char out[BH_SM3_HEX_LEN + 1])
+{
+    bh_msg *m = NULL;
+    size_t len = strlen(json);
+    bh_err err = bh_msg_parse(json, len, len, 0, &m, NULL);
+    if (!err)
+        err = bh_content_hash(m, out);
+    bh_msg_free(m);
+    return err;
+}
+
+bh_err bh_req_hash(bh_request *r)
+{
+    return r->hash[0] ? BH_OK : bh_content_hash(r->business, r->hash);
+}
+
 void bh_req_say(bh_request *r, int code, const char *fmt, ...)
 {
     r->code = code;
@@ -97,7 +113,9 @@ bh_err bh_req_repeat_answer(bh_tx *tx, bh_request *r, int *answered)
 {
     char *json = NULL;
     *answered = 0;
-    bh_err err = bh_tx_answer_get(tx, r->appkey, r->iface->name, r->applyno, r->hash, &json);
+    bh_err err = bh_req_hash(r);
+    if (!err)
+        err = bh_tx_answer_get(tx, r->appkey, r->iface->name, r->applyno, r->hash, &json);
     if (err == BH_ENOTFOUND)
         return BH_OK;
     if (err)
@@ -118,7 +136,9 @@ bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r)
 {
     bh_buf json;
     bh_buf_init(&json, BH_BUF_MAX_DEFAULT);
-    bh_err err = bh_http_reply_json(&json, 1, r->message.data ? r->message.data : "");
+    bh_err err = bh_req_hash(r);
+    if (!err)
+        err = bh_http_reply_json(&json, 1, r->message.data ? r->message.data : "");
     if (!err)
         err = bh_tx_answer_put(tx, r->appkey, r->iface->name, r->applyno, r->hash, json.data,
                                r->now);
@@ -195,9 +215,7 @@ static void run_pipeline(bh_request *r, const bh_http_request *req, bh_serve_fn 
     bh_msg_remove(r->business, "timestamp");
     bh_msg_remove(r->business, "sign");
     r->applyno = bh_msg_text(r->business, "applyno");
-    bh_err err = bh_content_hash(r->business, r->hash);
-    if (!err)
-        err = dispatch(r);
+    bh_err err = dispatch(r);
     if (err) {
         say_internal_error(r, err);
         r->unit = NULL;

@@ -40,7 +40,7 @@ typedef struct bh_request {
     const char *applyno;
     bh_msg *wire;     /* the request as received */
     bh_msg *business; /* the opened request's business fields (no appkey, timestamp, sign) */
-    char hash[BH_SM3_HEX_LEN + 1]; /* content_hash of `business` */
+    char hash[BH_SM3_HEX_LEN + 1]; /* content_hash of `business`; "" until bh_req_hash() */
     int64_t now;
     /* the answer */
     int code;
@@ -56,8 +56,9 @@ typedef struct bh_request {
     bh_err unit_rc;     /* bh_serve_call: how the unit ended */
 } bh_request;
 
-/* The role's part: runs after the request is authenticated, opened and
- * hashed, on the thread that serves it. It sets `r->unit` to the store unit
+/* The role's part: runs after the request is authenticated and opened, on
+ * the thread that serves it; it calls bh_req_hash() when its unit needs the
+ * content hash (hashing there keeps SM3 off the store's one writer thread). It sets `r->unit` to the store unit
  * that sets the answer (bh_req_say) and stores what it accepted, the audit
  * row included (bh_req_audit_in); the pipeline runs it. Only under
  * bh_serve() may it instead do its own (blocking) store work and leave
@@ -104,5 +105,13 @@ bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r) BH_MUST_CHECK;
 /* SM3 of the business content in signing order (so key order and the
  * envelope do not matter): the identity of "the same request". */
 bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
+
+/* The same of the business content stored as JSON (an application's
+ * request_json): what its content_hash would be. */
+bh_err bh_content_hash_json(const char *json, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
+
+/* Fills r->hash with bh_content_hash(r->business) unless it is set
+ * already. */
+bh_err bh_req_hash(bh_request *r) BH_MUST_CHECK;
 
 #endif

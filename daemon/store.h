@@ -54,7 +54,8 @@ typedef struct bh_app {
     int64_t id;
     char *appkey;       /* the counterpart platform that sent it */
     char *applyno;      /* unique per appkey */
-    char *content_hash; /* SM3 hex of the business content (idempotency) */
+    char *content_hash; /* SM3 hex of the business content (idempotency), or "":
+                         * that of request_json, made when needed */
     bh_app_state state;
     char *pay_token;    /* 32 hex characters (128 random bits): the pay URL's secret */
     char *request_json; /* the decrypted plaintext request (business fields only) */
