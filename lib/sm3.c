@@ -111,6 +111,8 @@ void bh__sm3_init(bh__sm3 *h)
 
 void bh__sm3_update(bh__sm3 *h, const void *data, size_t len)
 {
+    if (len == 0)
+        return; /* and `data` may be NULL, which memcpy must never see */
     const uint8_t *p = data;
     h->total += len;
     if (h->held) {
