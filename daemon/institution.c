@@ -88,7 +88,7 @@ static bh_err apply_again(bh_tx *tx, bh_request *r)
     if (err)
         return err == BH_ENOTFOUND ? BH_EIO : err; /* the duplicate was not the applyno */
     char stored[BH_SM3_HEX_LEN + 1];
-    if (app.content_hash[0])
+    if (app.content_hash && app.content_hash[0])
         snprintf(stored, sizeof stored, "%s", app.content_hash);
     else
         err = bh_content_hash_json(app.request_json, stored);

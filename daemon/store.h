@@ -57,7 +57,7 @@ typedef struct bh_app {
     char *content_hash; /* SM3 hex of the business content (idempotency), or "":
                          * that of request_json, made when needed */
     bh_app_state state;
-    char *pay_token;    /* 32 hex characters (128 random bits): the pay URL's secret */
+    char *pay_token;    /* 44 hex characters (12 of time, 128 random bits): the pay URL's secret */
     char *request_json; /* the decrypted plaintext request (business fields only) */
     char *form_json;    /* the bidder's details from the pay page, or NULL */
     char *payment_json; /* the recorded premium payment, or NULL */
