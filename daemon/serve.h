@@ -58,8 +58,10 @@ typedef struct bh_request {
 
 /* The role's part: runs after the request is authenticated and opened, on
  * the thread that serves it; it calls bh_req_hash() when its unit needs the
- * content hash (hashing there keeps SM3 off the store's one writer
- * thread). It sets `r->unit` to the store unit
+ * content hash, so that SM3 stays off the store's one writer thread (the
+ * units' own calls are a fallback that then does nothing; a repeated
+ * baohanapply hashes there on purpose, see institution.c). It sets
+ * `r->unit` to the store unit
  * that sets the answer (bh_req_say) and stores what it accepted, the audit
  * row included (bh_req_audit_in); the pipeline runs it. Only under
  * bh_serve() may it instead do its own (blocking) store work and leave

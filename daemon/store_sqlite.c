@@ -206,6 +206,12 @@ static const char *const migrations[] = {
      * side of the OR — yet every new application paid for it on the
      * writer thread. */
     "DROP INDEX applications_biddercode;",
+    /* 4: applications.content_hash may be '': the hash of the row's
+     * request_json, made when a repeat needs it (institution.c,
+     * apply_again). Nothing in the schema changes; the version does, so a
+     * baohand from before refuses the database instead of comparing a
+     * retry against '' and refusing every retry as "different content". */
+    "SELECT 1;",
 };
 
 #define MIGRATION_COUNT ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -710,8 +716,15 @@ static bh_err migrate(struct conn *c, const char *path, int *version, bh_diag *d
 static void store_thread(const char *name)
 {
     pthread_setname_np(pthread_self(), name);
-    struct sched_param none = {0};
-    (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+    /* Only from the default policy: an operator who runs baohand under a
+     * real-time policy (chrt, systemd's CPUSchedulingPolicy=) keeps it on
+     * every thread, or the request threads could starve the store's. */
+    int policy;
+    struct sched_param param;
+    if (pthread_getschedparam(pthread_self(), &policy, &param) == 0 && policy == SCHED_OTHER) {
+        struct sched_param none = {0};
+        (void)pthread_setschedparam(pthread_self(), SCHED_BATCH, &none);
+    }
 }
 
 /* Takes up to `max` units off the front of the queue (the whole queue in

@@ -145,6 +145,10 @@ static inline void blocks(const uint32_t *rk, const uint8_t *in, uint8_t *out, i
     for (int n = 0; n < N; n++)
         for (int w = 0; w < 4; w++)
             bh__store_be32(out + 16 * n + 4 * w, x[n][3 - w]);
+    /* After decryption the state is plaintext: not left on the stack. */
+    volatile uint32_t *wipe = &x[0][0];
+    for (int i = 0; i < 4 * N; i++)
+        wipe[i] = 0;
 }
 
 void bh__sm4_ecb(const bh__sm4_schedule *ks, const uint8_t *in, uint8_t *out, size_t nblocks)
