@@ -93,7 +93,7 @@ typedef struct options {
     int conns;
     int threads; /* loop threads; the connections are shared out among them */
     double warmup_s, duration_s;
-    long long nreq; /* 0: 30,000 per second of warm-up and measurement */
+    long long nreq; /* 0: 50,000 per second of warm-up and measurement */
     const char *plain_path;
     const char *appkey, *appsecret, *sm4key;
     const char *run_id;
@@ -860,7 +860,7 @@ static const char usage[] =
     "               [-f PLAIN.json] [-a APPKEY] [-s APPSECRET] [-k SM4KEY] [-r RUN_ID]\n"
     "               [--path /baohanapply] [--pid DAEMON_PID] [--cycle] [--json]\n"
     "Defaults: 64 connections on 2 threads, 3 s warm-up, 10 s measured, REQUESTS =\n"
-    "30000 per second of warm-up and measurement, the example request and the test\n"
+    "50000 per second of warm-up and measurement, the example request and the test\n"
     "credentials of etc/baohand.ini (FI001). See bench/README.md.\n";
 
 static int parse_args(int argc, char **argv, options *o)
@@ -938,7 +938,7 @@ int main(int argc, char **argv)
                  (unsigned)getpid() & 0xFFF);
         o.run_id = run_id_default;
     }
-    nrequests = o.nreq ? o.nreq : (long long)(30000 * (o.warmup_s + o.duration_s));
+    nrequests = o.nreq ? o.nreq : (long long)(50000 * (o.warmup_s + o.duration_s));
     if (nrequests < 1)
         nrequests = 1;
 
