@@ -21,7 +21,8 @@ void bh__sm4_expand(const uint8_t key[16], bh__sm4_schedule *enc, bh__sm4_schedu
 
 /* `nblocks` 16-byte blocks of `in` through SM4 with `ks` into `out`; `out`
  * may equal `in` (not overlap it otherwise). Encrypts or decrypts according
- * to the schedule given. */
+ * to the schedule given, which must come from bh__sm4_expand (that also
+ * builds the round table, once per process). */
 void bh__sm4_ecb(const bh__sm4_schedule *ks, const uint8_t *in, uint8_t *out, size_t nblocks);
 
 /* The S-box, for the test that derives it from its algebraic definition. */
