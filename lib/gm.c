@@ -26,21 +26,6 @@
 #include "sm4.h"
 #include "banned.h"
 
-static bh_err digest(const EVP_MD *md, const void *data, size_t len, uint8_t *out,
-                     unsigned int want)
-{
-    if (!data && len)
-        return BH_EINVAL;
-    if (!md)
-        return BH_ECRYPTO;
-    unsigned int n = 0;
-    /* Never hand OpenSSL a NULL pointer, even for zero bytes. */
-    static const uint8_t empty[1] = {0};
-    if (!EVP_Digest(data ? data : empty, len, out, &n, md, NULL) || n != want)
-        return BH_ECRYPTO;
-    return BH_OK;
-}
-
 bh_err bh_sm3(const void *data, size_t len, uint8_t out[BH_SM3_LEN])
 {
     if ((!data && len) || !out)
@@ -64,11 +49,16 @@ bh_err bh_sm3_hex(const void *data, size_t len, char out[BH_SM3_HEX_LEN + 1])
 
 bh_err bh_md5_hex(const void *data, size_t len, char out[BH_MD5_HEX_LEN + 1])
 {
+    if (!data && len)
+        return BH_EINVAL;
     uint8_t md[BH_MD5_LEN];
-    /* MD5 is absent when OpenSSL runs in FIPS mode: that is BH_ECRYPTO. */
-    bh_err err = digest(EVP_md5(), data, len, md, BH_MD5_LEN);
-    if (err)
-        return err;
+    unsigned int n = 0;
+    /* Never hand OpenSSL a NULL pointer, even for zero bytes. MD5 is absent
+     * when OpenSSL runs in FIPS mode: that is BH_ECRYPTO. */
+    static const uint8_t empty[1] = {0};
+    const EVP_MD *md5 = EVP_md5();
+    if (!md5 || !EVP_Digest(data ? data : empty, len, md, &n, md5, NULL) || n != BH_MD5_LEN)
+        return BH_ECRYPTO;
     bh_hex_encode_to(md, sizeof md, 1, out);
     return BH_OK;
 }
