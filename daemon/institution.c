@@ -78,9 +78,8 @@ static bh_err apply_prepare(const bh_request *r, apply_prep *p)
  * is a retry and gets the same answer; different content is refused. Both
  * hashes are made only here: a new application is stored with an empty
  * content_hash, as its request_json is the content the hash is of (see
- * unit_apply), so the common case never hashes. Rows stored before that
- * keep their hash. This runs on the store's writer thread, for repeats
- * only. */
+ * unit_apply and bh_app_content_hash), so the common case never hashes.
+ * This runs on the store's writer thread, for repeats only. */
 static bh_err apply_again(bh_tx *tx, bh_request *r)
 {
     bh_app app = {0};
@@ -88,10 +87,7 @@ static bh_err apply_again(bh_tx *tx, bh_request *r)
     if (err)
         return err == BH_ENOTFOUND ? BH_EIO : err; /* the duplicate was not the applyno */
     char stored[BH_SM3_HEX_LEN + 1];
-    if (app.content_hash && app.content_hash[0])
-        snprintf(stored, sizeof stored, "%s", app.content_hash);
-    else
-        err = bh_content_hash_json(app.request_json, stored);
+    err = bh_app_content_hash(&app, stored);
     if (!err)
         err = bh_req_hash(r);
     if (err) {

@@ -26,11 +26,17 @@ bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1])
     return err;
 }
 
-bh_err bh_content_hash_json(const char *json, char out[BH_SM3_HEX_LEN + 1])
+bh_err bh_app_content_hash(const bh_app *app, char out[BH_SM3_HEX_LEN + 1])
 {
+    if (app->content_hash && app->content_hash[0]) {
+        snprintf(out, BH_SM3_HEX_LEN + 1, "%s", app->content_hash);
+        return BH_OK;
+    }
+    if (!app->request_json)
+        return BH_EINVAL;
     bh_msg *m = NULL;
-    size_t len = strlen(json);
-    bh_err err = bh_msg_parse(json, len, len, 0, &m, NULL);
+    size_t len = strlen(app->request_json);
+    bh_err err = bh_msg_parse(app->request_json, len, len, 0, &m, NULL);
     if (!err)
         err = bh_content_hash(m, out);
     bh_msg_free(m);

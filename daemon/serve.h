@@ -109,9 +109,10 @@ bh_err bh_req_keep_answer(bh_tx *tx, bh_request *r) BH_MUST_CHECK;
  * envelope do not matter): the identity of "the same request". */
 bh_err bh_content_hash(const bh_msg *business, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
 
-/* The same of the business content stored as JSON (an application's
- * request_json): what its content_hash would be. */
-bh_err bh_content_hash_json(const char *json, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
+/* A stored application's content hash: its content_hash when it has one
+ * (rows stored before schema version 4), else that of its request_json,
+ * which is exactly its business content. */
+bh_err bh_app_content_hash(const bh_app *app, char out[BH_SM3_HEX_LEN + 1]) BH_MUST_CHECK;
 
 /* Fills r->hash with bh_content_hash(r->business) unless it is set
  * already. */

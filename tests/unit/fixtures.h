@@ -20,6 +20,17 @@ __attribute__((unused)) static bh_msg *load_example(const char *iface)
     return m;
 }
 
+/* Moves `key` (it must be there) to the end of `m`, value unchanged: the
+ * same request with its fields in another order. */
+__attribute__((unused)) static void move_to_end(bh_msg *m, const char *key)
+{
+    const char *value = bh_msg_text(m, key);
+    char *copy = value ? strdup(value) : NULL;
+    CHECK(copy && bh_msg_remove(m, key));
+    CHECK_EQ(bh_msg_set_str(m, key, copy ? copy : ""), BH_OK);
+    free(copy);
+}
+
 /* The interfaces in specification order. */
 static const char *const example_names[] = {"baohanapply",  "baohannotice", "getbaohaninfo",
                                             "giveupnotice", "quitapply",    "quitnotice",
